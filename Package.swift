@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// EdgePrune: an inference runtime for pruned neural networks on Raspberry-Pi-class boards.
+import PackageDescription
+
+// Kernels are compiled with full optimisation even in debug builds: tests run them on
+// thousands of random shapes, and a -O0 GEMM would dominate the test time.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "EdgePrune",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "edgeprune", targets: ["edgeprune"]),
+        .library(name: "EdgePruneCore", targets: ["EdgePruneCore"]),
+        .library(name: "EdgePruneONNX", targets: ["EdgePruneONNX"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // Pure C microkernels over raw pointers: no allocation, no graph, no threads.
+        .target(name: "CEdgeKernels", cSettings: kernelFlags),
+        // The runtime: tensors, graph IR, shape inference, ops, planner, executor, .epm format.
+        .target(name: "EdgePruneCore", dependencies: ["CEdgeKernels"]),
+        // ONNX import (Swift generated from onnx.proto, committed; see scripts/gen_onnx_proto.sh).
+        .target(
+            name: "EdgePruneONNX",
+            dependencies: ["EdgePruneCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .executableTarget(
+            name: "edgeprune",
+            dependencies: [
+                "EdgePruneCore", "EdgePruneONNX",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Test-only: counts heap allocations on the calling thread (interposes malloc).
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(name: "CEdgeKernelsTests", dependencies: ["CEdgeKernels"]),
+        .testTarget(
+            name: "EdgePruneCoreTests", dependencies: ["EdgePruneCore", "CTestSupport"],
+            resources: []),
+        .testTarget(
+            name: "EdgePruneONNXTests", dependencies: ["EdgePruneONNX", "EdgePruneCore"]),
+    ]
+)

@@ -1,0 +1,114 @@
+// Kernel selection: the ONE place that maps run-time CPU features to microkernels. The tables are
+// constant; the only mutable state is the cached choice (an atomic pointer, so concurrent first
+// calls are race-free: each computes the same answer).
+#include "ep_ukernels.h"
+
+// ---------------------------------------------------------------------------------------------
+// f32 GEMM
+
+static const ep_f32_gemm_config k_gemm_scalar = {
+    ep_f32_gemm_minmax_ukernel_4x4__scalar, 4, 4, "ep_f32_gemm_minmax_ukernel_4x4__scalar"};
+#if EP_ARCH_X86_64
+static const ep_f32_gemm_config k_gemm_sse2 = {
+    ep_f32_gemm_minmax_ukernel_4x8__sse2, 4, 8, "ep_f32_gemm_minmax_ukernel_4x8__sse2"};
+static const ep_f32_gemm_config k_gemm_avx2_fma = {
+    ep_f32_gemm_minmax_ukernel_6x16__avx2_fma, 6, 16,
+    "ep_f32_gemm_minmax_ukernel_6x16__avx2_fma"};
+#endif
+#if EP_ARCH_ARM64
+static const ep_f32_gemm_config k_gemm_neon = {
+    ep_f32_gemm_minmax_ukernel_8x8__neon, 8, 8, "ep_f32_gemm_minmax_ukernel_8x8__neon"};
+#endif
+
+// Every variant this CPU can run, reference first, preferred last.
+static size_t gemm_candidates(const ep_f32_gemm_config** out, size_t capacity) {
+    const ep_cpu_features* f = ep_cpu_get_features();
+    const ep_f32_gemm_config* all[4];
+    size_t count = 0;
+    all[count++] = &k_gemm_scalar;
+#if EP_ARCH_X86_64
+    all[count++] = &k_gemm_sse2;  // SSE2 is part of the x86-64 baseline
+    if (f->avx2 && f->fma) all[count++] = &k_gemm_avx2_fma;
+#endif
+#if EP_ARCH_ARM64
+    if (f->neon) all[count++] = &k_gemm_neon;
+#endif
+    (void)f;
+    for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
+    return count;
+}
+
+static const ep_f32_gemm_config* g_gemm_config;
+
+const ep_f32_gemm_config* ep_f32_gemm_get_config(void) {
+    const ep_f32_gemm_config* cfg = __atomic_load_n(&g_gemm_config, __ATOMIC_ACQUIRE);
+    if (cfg == NULL) {
+        const ep_f32_gemm_config* list[4];
+        const size_t count = gemm_candidates(list, 4);
+        cfg = list[count - 1];
+        __atomic_store_n(&g_gemm_config, cfg, __ATOMIC_RELEASE);
+    }
+    return cfg;
+}
+
+const ep_f32_gemm_config* ep_f32_gemm_get_reference_config(void) { return &k_gemm_scalar; }
+
+size_t ep_f32_gemm_list_configs(const ep_f32_gemm_config** out, size_t capacity) {
+    return gemm_candidates(out, capacity);
+}
+
+// ---------------------------------------------------------------------------------------------
+// f32 depthwise convolution
+
+static const ep_f32_dwconv2d_config k_dwconv_scalar = {ep_f32_dwconv2d__scalar,
+                                                       "ep_f32_dwconv2d__scalar"};
+#if EP_ARCH_X86_64
+static const ep_f32_dwconv2d_config k_dwconv_avx2_fma = {
+    ep_f32_dwconv2d_minmax_ukernel_row16__avx2_fma,
+    "ep_f32_dwconv2d_minmax_ukernel_row16__avx2_fma"};
+#endif
+#if EP_ARCH_ARM64
+static const ep_f32_dwconv2d_config k_dwconv_neon = {
+    ep_f32_dwconv2d_minmax_ukernel_row8__neon, "ep_f32_dwconv2d_minmax_ukernel_row8__neon"};
+#endif
+
+static size_t dwconv_candidates(const ep_f32_dwconv2d_config** out, size_t capacity) {
+    const ep_cpu_features* f = ep_cpu_get_features();
+    const ep_f32_dwconv2d_config* all[4];
+    size_t count = 0;
+    all[count++] = &k_dwconv_scalar;
+#if EP_ARCH_X86_64
+    if (f->avx2 && f->fma) all[count++] = &k_dwconv_avx2_fma;
+#endif
+#if EP_ARCH_ARM64
+    if (f->neon) all[count++] = &k_dwconv_neon;
+#endif
+    (void)f;
+    for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
+    return count;
+}
+
+static const ep_f32_dwconv2d_config* g_dwconv_config;
+
+static const ep_f32_dwconv2d_config* dwconv_config(void) {
+    const ep_f32_dwconv2d_config* cfg = __atomic_load_n(&g_dwconv_config, __ATOMIC_ACQUIRE);
+    if (cfg == NULL) {
+        const ep_f32_dwconv2d_config* list[4];
+        const size_t count = dwconv_candidates(list, 4);
+        cfg = list[count - 1];
+        __atomic_store_n(&g_dwconv_config, cfg, __ATOMIC_RELEASE);
+    }
+    return cfg;
+}
+
+void ep_f32_dwconv2d(const ep_conv2d_geometry* g, size_t channels, const float* input,
+                     const float* weights, const float* bias, float* output,
+                     const ep_f32_minmax_params* params) {
+    dwconv_config()->fn(g, channels, input, weights, bias, output, params);
+}
+
+const char* ep_f32_dwconv2d_name(void) { return dwconv_config()->name; }
+
+size_t ep_f32_dwconv2d_list_configs(const ep_f32_dwconv2d_config** out, size_t capacity) {
+    return dwconv_candidates(out, capacity);
+}

@@ -1,0 +1,37 @@
+// Packing of the GEMM right-hand side into nr-column panels (the layout every microkernel reads):
+// panel p holds B[k, p*nr + j] at packed[p*K*nr + k*nr + j]; the last panel is zero-padded.
+#include "../ep_ukernels.h"
+
+#include <string.h>
+
+size_t ep_f32_gemm_packed_b_size(size_t k, size_t n, size_t nr) {
+    const size_t panels = (n + nr - 1) / nr;
+    return panels * k * nr;
+}
+
+void ep_f32_gemm_pack_b(size_t k, size_t n, size_t nr, const float* b, size_t rs, size_t cs,
+                        float* packed) {
+    for (size_t n0 = 0; n0 < n; n0 += nr) {
+        const size_t cols = n - n0 < nr ? n - n0 : nr;
+        const float* src = b + n0 * cs;
+        if (cs == 1) {
+            // Row-major B: each packed row is a contiguous slice of a B row.
+            for (size_t p = 0; p < k; p++) {
+                memcpy(packed, src + p * rs, cols * sizeof(float));
+                for (size_t j = cols; j < nr; j++) packed[j] = 0.0f;
+                packed += nr;
+            }
+        } else {
+            // General / transposed B (e.g. weights W[n, k] with rs = 1, cs = K): walk each source
+            // column contiguously in k and scatter into the panel.
+            for (size_t j = 0; j < cols; j++) {
+                const float* col = src + j * cs;
+                for (size_t p = 0; p < k; p++) packed[p * nr + j] = col[p * rs];
+            }
+            for (size_t p = 0; p < k; p++) {
+                for (size_t j = cols; j < nr; j++) packed[p * nr + j] = 0.0f;
+            }
+            packed += k * nr;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+// EdgePrune microkernels: pure C functions over raw pointers, counts, strides and a small params
+// struct. No allocation, no graph knowledge, no threads: the caller tiles and threads by offsetting
+// pointers.
+//
+// Naming scheme (written down once, here):
+//   ep_<dtype>_<op>[_<activation>]_ukernel_<tile>__<isa>
+//   e.g. ep_f32_gemm_minmax_ukernel_4x16__avx2_fma
+// The file that defines a kernel has the same name, under a folder per family (f32-gemm/, ...).
+// Every family has a __scalar reference that is the oracle for its SIMD variants.
+// Drivers (no _ukernel_ in the name) loop over tiles and call the microkernel chosen in config.c.
+#ifndef EDGE_KERNELS_H
+#define EDGE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+/// Output clamp applied after bias: y = min(max(y, min), max). Identity: -INFINITY, +INFINITY;
+/// Relu: 0, +INFINITY; Relu6 / Clip: lo, hi.
+typedef struct {
+    float min;
+    float max;
+} ep_f32_minmax_params;
+
+// ---------------------------------------------------------------------------------------------
+// f32 GEMM with a packed right-hand side.
+//
+//   C[m, n] = clamp( sum_k A[m, k] * B[k, n] + bias_m[m] + bias_n[n] )
+//
+// A is row-major with row stride lda (elements). B is packed with ep_f32_gemm_pack_b into panels
+// of NR columns: panel p holds B[k, p*NR + j] at packed[p*K*NR + k*NR + j], zero-padded in the last
+// panel. C is row-major with row stride ldc. bias_m and bias_n may each be NULL.
+//
+// The microkernel computes an mr x NR tile (mr <= MR) for columns [0, nr) (nr <= NR):
+//   a: first row of the A tile (stride lda); b: the packed panel (K x NR); c: first row of the C tile.
+typedef void (*ep_f32_gemm_ukernel_fn)(
+    size_t mr, size_t nr, size_t k,
+    const float* a, size_t lda,
+    const float* b_panel,
+    float* c, size_t ldc,
+    const float* bias_m,   // mr entries or NULL
+    const float* bias_n,   // nr entries or NULL
+    const ep_f32_minmax_params* params);
+
+typedef struct {
+    ep_f32_gemm_ukernel_fn ukernel;
+    size_t mr;           // rows per tile
+    size_t nr;           // columns per packed panel
+    const char* name;    // full kernel name, e.g. "ep_f32_gemm_minmax_ukernel_4x16__avx2_fma"
+} ep_f32_gemm_config;
+
+/// The GEMM kernel selected for this CPU by run-time feature detection (config.c).
+const ep_f32_gemm_config* ep_f32_gemm_get_config(void);
+/// The scalar reference (the oracle) with the same packing contract but its own nr.
+const ep_f32_gemm_config* ep_f32_gemm_get_reference_config(void);
+/// All GEMM variants this CPU can run (for tests and `bench-kernels`); returns the count.
+size_t ep_f32_gemm_list_configs(const ep_f32_gemm_config** out, size_t capacity);
+
+/// Number of floats the packed form of a K x N matrix needs for panel width nr.
+size_t ep_f32_gemm_packed_b_size(size_t k, size_t n, size_t nr);
+
+/// Packs B (element (k, n) at b[k*rs + n*cs]) into nr-column panels. rs/cs in elements, so a
+/// transposed weight (W[n, k]) is packed with rs = 1, cs = K.
+void ep_f32_gemm_pack_b(size_t k, size_t n, size_t nr,
+                        const float* b, size_t rs, size_t cs, float* packed);
+
+/// Driver: full M x N product with the given config (tiles over M by mr and over N by nr).
+void ep_f32_gemm(const ep_f32_gemm_config* cfg,
+                 size_t m, size_t n, size_t k,
+                 const float* a, size_t lda,
+                 const float* b_packed,
+                 float* c, size_t ldc,
+                 const float* bias_m, const float* bias_n,
+                 const ep_f32_minmax_params* params);
+
+// ---------------------------------------------------------------------------------------------
+// Convolution helpers (NCHW, one image, one group; 1-D convolution is 2-D with height 1).
+
+typedef struct {
+    size_t in_c, in_h, in_w;        // input channels of this group, height, width
+    size_t k_h, k_w;                // kernel size
+    size_t stride_h, stride_w;
+    size_t dil_h, dil_w;
+    size_t pad_top, pad_left;       // leading pads (trailing pads are implied by out_h/out_w)
+    size_t out_h, out_w;
+} ep_conv2d_geometry;
+
+/// im2col straight into the packed-B layout of ep_f32_gemm_pack_b: the implicit matrix has
+/// K = in_c*k_h*k_w rows (ordered c, kh, kw as in ONNX weights) and N = out_h*out_w columns.
+/// `input` points at this group's first channel (stride in_h*in_w per channel).
+/// `packed` needs ep_f32_gemm_packed_b_size(K, N, nr) floats.
+void ep_f32_im2col_packed(const ep_conv2d_geometry* g, size_t nr,
+                          const float* input, float* packed);
+
+/// Direct depthwise convolution (one input channel per output channel, multiplier 1) for
+/// `channels` channels: output[c] = clamp(conv(input[c], weights[c]) + bias[c]).
+/// weights: channels x k_h x k_w; bias may be NULL. g->in_c is ignored.
+void ep_f32_dwconv2d(const ep_conv2d_geometry* g, size_t channels,
+                     const float* input, const float* weights, const float* bias,
+                     float* output, const ep_f32_minmax_params* params);
+/// Scalar reference of ep_f32_dwconv2d (the oracle).
+void ep_f32_dwconv2d__scalar(const ep_conv2d_geometry* g, size_t channels,
+                             const float* input, const float* weights, const float* bias,
+                             float* output, const ep_f32_minmax_params* params);
+/// Name of the depthwise kernel selected for this CPU.
+const char* ep_f32_dwconv2d_name(void);
+
+/// Signature shared by every depthwise variant (same contract as ep_f32_dwconv2d).
+typedef void (*ep_f32_dwconv2d_fn)(const ep_conv2d_geometry* g, size_t channels,
+                                   const float* input, const float* weights, const float* bias,
+                                   float* output, const ep_f32_minmax_params* params);
+typedef struct {
+    ep_f32_dwconv2d_fn fn;
+    const char* name;    // e.g. "ep_f32_dwconv2d_minmax_ukernel_row16__avx2_fma"
+} ep_f32_dwconv2d_config;
+/// All depthwise variants this CPU can run, the scalar reference first (for tests and benches);
+/// returns the count.
+size_t ep_f32_dwconv2d_list_configs(const ep_f32_dwconv2d_config** out, size_t capacity);
+
+// ---------------------------------------------------------------------------------------------
+// CPU features (detected once; cached).
+typedef struct {
+    int sse4_1;
+    int avx2;
+    int fma;
+    int neon;
+    int neon_dotprod;
+} ep_cpu_features;
+
+const ep_cpu_features* ep_cpu_get_features(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // EDGE_KERNELS_H

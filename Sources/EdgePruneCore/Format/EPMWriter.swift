@@ -1,0 +1,119 @@
+/// Writes a Graph as an .epm file, atomically.
+public enum EPMWriter {
+    public static func write(_ graph: Graph, to path: String) throws {
+        let (graphSection, tensors) = encodeGraph(graph)
+        // Layout: header | section table (2 entries) | graph section | pad | data section.
+        let tableOffset = EPMFormat.headerSize
+        let graphOffset = tableOffset + 2 * EPMFormat.sectionEntrySize
+        let dataOffset = align(graphOffset + graphSection.count)
+        var dataLength = 0
+        for t in tensors { dataLength = align(dataLength) + t.byteCount }
+        let fileSize = dataOffset + dataLength
+
+        // Data section bytes are checksummed as they are laid out.
+        var data = [UInt8](repeating: 0, count: dataLength)
+        var cursor = 0
+        data.withUnsafeMutableBytes { dst in
+            for t in tensors {
+                cursor = align(cursor)
+                if t.byteCount > 0 { (dst.baseAddress! + cursor).copyMemory(from: t.raw, byteCount: t.byteCount) }
+                cursor += t.byteCount
+            }
+        }
+        var table = BinaryWriter()
+        for (kind, offset, bytes) in [(EPMFormat.SectionKind.graph, graphOffset, graphSection), (.data, dataOffset, data)] {
+            table.u32(kind.rawValue)
+            table.u32(0)
+            table.u64(UInt64(offset))
+            table.u64(UInt64(bytes.count))
+            table.u32(CRC32.checksum(bytes))
+            table.u32(0)
+        }
+        var header = BinaryWriter()
+        header.bytes += EPMFormat.magic
+        header.bytes += withUnsafeBytes(of: EPMFormat.majorVersion.littleEndian) { Array($0) }
+        header.bytes += withUnsafeBytes(of: EPMFormat.minorVersion.littleEndian) { Array($0) }
+        header.u32(0)
+        header.u32(2)
+        header.u32(CRC32.checksum(table.bytes))
+        header.u64(UInt64(tableOffset))
+        header.u64(UInt64(fileSize))
+        header.pad(to: EPMFormat.headerSize)
+
+        var file = header.bytes + table.bytes + graphSection
+        file += [UInt8](repeating: 0, count: dataOffset - file.count)
+        try FileIO.writeAtomically(path) { fd in
+            try FileIO.writeAll(fd, file, path: path)
+            try FileIO.writeAll(fd, data, path: path)
+        }
+    }
+
+    static func align(_ n: Int) -> Int { (n + EPMFormat.dataAlignment - 1) / EPMFormat.dataAlignment * EPMFormat.dataAlignment }
+
+    /// The graph section, and the initializers in data-section order.
+    static func encodeGraph(_ g: Graph) -> ([UInt8], [Tensor]) {
+        var w = BinaryWriter()
+        w.u32(UInt32(g.opset))
+        w.string(g.name)
+        w.count(g.metadata.count)
+        for (k, v) in g.metadata.sorted(by: { $0.key < $1.key }) { w.string(k); w.string(v) }
+        for list in [g.inputs, g.outputs] {
+            w.count(list.count)
+            for v in list {
+                w.string(v.name)
+                w.u32(UInt32(v.dtype.rawValue))
+                w.count(v.dims.count)
+                for d in v.dims {
+                    switch d {
+                    case .fixed(let n): w.u8(0); w.i64(n)
+                    case .symbolic(let s): w.u8(1); w.string(s)
+                    }
+                }
+            }
+        }
+        let names = g.initializers.keys.sorted()
+        let tensors = names.map { g.initializers[$0]! }
+        w.count(names.count)
+        var offset = 0
+        for (name, t) in zip(names, tensors) {
+            offset = align(offset)
+            w.string(name)
+            w.u32(UInt32(t.dtype.rawValue))
+            w.count(t.rank)
+            for d in t.shape { w.i64(d) }
+            w.u32(EPMFormat.TensorEncoding.dense.rawValue)
+            w.u64(UInt64(offset))
+            w.u64(UInt64(t.byteCount))
+            offset += t.byteCount
+        }
+        w.count(g.nodes.count)
+        for n in g.nodes {
+            w.string(n.name)
+            w.string(n.opType)
+            w.count(n.inputs.count)
+            n.inputs.forEach { w.string($0) }
+            w.count(n.outputs.count)
+            n.outputs.forEach { w.string($0) }
+            w.count(n.attributes.count)
+            for (key, a) in n.attributes.sorted(by: { $0.key < $1.key }) {
+                w.string(key)
+                switch a {
+                case .int(let v): w.u8(EPMFormat.attrInt); w.i64(v)
+                case .float(let v): w.u8(EPMFormat.attrFloat); w.f32(v)
+                case .string(let v): w.u8(EPMFormat.attrString); w.string(v)
+                case .ints(let v): w.u8(EPMFormat.attrInts); w.count(v.count); v.forEach { w.i64($0) }
+                case .floats(let v): w.u8(EPMFormat.attrFloats); w.count(v.count); v.forEach { w.f32($0) }
+                case .strings(let v): w.u8(EPMFormat.attrStrings); w.count(v.count); v.forEach { w.string($0) }
+                case .tensor(let t):
+                    w.u8(EPMFormat.attrTensor)
+                    w.u32(UInt32(t.dtype.rawValue))
+                    w.count(t.rank)
+                    for d in t.shape { w.i64(d) }
+                    w.u64(UInt64(t.byteCount))
+                    w.raw(t.raw, t.byteCount)
+                }
+            }
+        }
+        return (w.bytes, tensors)
+    }
+}
