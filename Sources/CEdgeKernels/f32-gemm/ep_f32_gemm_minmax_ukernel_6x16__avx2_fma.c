@@ -4,7 +4,7 @@
 // binary still runs on CPUs without AVX2 (config.c only selects this kernel when detected).
 //
 // Row tails are not padded with redundant rows: the kernel dispatches on mr to a copy of the tile
-// specialised for exactly that many rows. Few-row tiles (mr <= 3, e.g. M=1 GEMV-like Linear layers)
+// specialised for exactly that many rows (and on nr <= 8 to a copy that skips the second vector). Few-row tiles (mr <= 3, e.g. M=1 GEMV-like Linear layers)
 // split the k loop over 2 or 4 independent accumulator sets so the FMA latency chain does not
 // bound throughput; the sets are summed before the epilogue.
 #include "../ep_ukernels.h"
@@ -31,34 +31,34 @@ EP_ALWAYS_INLINE EP_AVX2 __m256i mask_first(size_t n) {
     if (MR_ > i) {                                                                     \
         const __m256 va = _mm256_broadcast_ss(a##i + p + s);                           \
         v##s##_##i##a = _mm256_fmadd_ps(va, vb##s##a, v##s##_##i##a);                  \
-        v##s##_##i##b = _mm256_fmadd_ps(va, vb##s##b, v##s##_##i##b);                  \
+        if (NV_ > 1) v##s##_##i##b = _mm256_fmadd_ps(va, vb##s##b, v##s##_##i##b);     \
     }
 #define EP_STEP(s)                                                                     \
     {                                                                                  \
         const __m256 vb##s##a = _mm256_loadu_ps(b + 16 * s);                           \
-        const __m256 vb##s##b = _mm256_loadu_ps(b + 16 * s + 8);                       \
+        const __m256 vb##s##b = NV_ > 1 ? _mm256_loadu_ps(b + 16 * s + 8) : vb##s##a;  \
         EP_FOR_ROWS(EP_FMA, s)                                                         \
     }
 #define EP_MERGE(s, i)                                                                 \
     if (MR_ > i && KS_ > s) {                                                          \
         v0_##i##a = _mm256_add_ps(v0_##i##a, v##s##_##i##a);                           \
-        v0_##i##b = _mm256_add_ps(v0_##i##b, v##s##_##i##b);                           \
+        if (NV_ > 1) v0_##i##b = _mm256_add_ps(v0_##i##b, v##s##_##i##b);              \
     }
 #define EP_BIAS_N(s, i)                                                                \
     if (MR_ > i) {                                                                     \
         v0_##i##a = _mm256_add_ps(v0_##i##a, bn0);                                     \
-        v0_##i##b = _mm256_add_ps(v0_##i##b, bn1);                                     \
+        if (NV_ > 1) v0_##i##b = _mm256_add_ps(v0_##i##b, bn1);                        \
     }
 #define EP_BIAS_M(s, i)                                                                \
     if (MR_ > i) {                                                                     \
         const __m256 bm = _mm256_broadcast_ss(bias_m + i);                             \
         v0_##i##a = _mm256_add_ps(v0_##i##a, bm);                                      \
-        v0_##i##b = _mm256_add_ps(v0_##i##b, bm);                                      \
+        if (NV_ > 1) v0_##i##b = _mm256_add_ps(v0_##i##b, bm);                         \
     }
 #define EP_CLAMP(s, i)                                                                 \
     if (MR_ > i) {                                                                     \
         v0_##i##a = _mm256_min_ps(_mm256_max_ps(v0_##i##a, vmin), vmax);               \
-        v0_##i##b = _mm256_min_ps(_mm256_max_ps(v0_##i##b, vmin), vmax);               \
+        if (NV_ > 1) v0_##i##b = _mm256_min_ps(_mm256_max_ps(v0_##i##b, vmin), vmax);  \
     }
 #define EP_STORE(s, i)                                                                 \
     if (MR_ > i) {                                                                     \
@@ -68,12 +68,14 @@ EP_ALWAYS_INLINE EP_AVX2 __m256i mask_first(size_t n) {
 #define EP_STORE_MASKED(s, i)                                                          \
     if (MR_ > i) {                                                                     \
         _mm256_maskstore_ps(c + i * ldc, mask0, v0_##i##a);                            \
-        _mm256_maskstore_ps(c + i * ldc + 8, mask1, v0_##i##b);                        \
+        if (NV_ > 1) _mm256_maskstore_ps(c + i * ldc + 8, mask1, v0_##i##b);           \
     }
 
-// One MR_ x 16 tile (MR_ <= 6 and KS_ in {1, 2, 4} are compile-time constants after inlining);
-// KS_ > 1 splits k over KS_ accumulator sets.
-EP_ALWAYS_INLINE EP_AVX2 void tile(const size_t MR_, const size_t KS_, size_t nr, size_t k,
+// One MR_ x 16 tile (MR_ <= 6, KS_ in {1, 2, 4}, NV_ in {1, 2} are compile-time constants after
+// inlining). KS_ > 1 splits k over KS_ accumulator sets; NV_ == 1 computes only the first 8
+// columns (a tail panel with nr <= 8 costs half a full one).
+EP_ALWAYS_INLINE EP_AVX2 void tile(const size_t MR_, const size_t KS_, const size_t NV_,
+                                   size_t nr, size_t k,
                                    const float* a, size_t lda, const float* b, float* c,
                                    size_t ldc, const float* bias_m, const float* bias_n,
                                    const ep_f32_minmax_params* params) {
@@ -118,7 +120,7 @@ EP_ALWAYS_INLINE EP_AVX2 void tile(const size_t MR_, const size_t KS_, size_t nr
             bn1 = _mm256_loadu_ps(bias_n + 8);
         } else {
             bn0 = _mm256_maskload_ps(bias_n, mask0);
-            bn1 = _mm256_maskload_ps(bias_n + 8, mask1);
+            bn1 = NV_ > 1 ? _mm256_maskload_ps(bias_n + 8, mask1) : bn0;
         }
         EP_FOR_ROWS(EP_BIAS_N, 0)
     }
@@ -139,14 +141,23 @@ EP_AVX2 void ep_f32_gemm_minmax_ukernel_6x16__avx2_fma(
     size_t mr, size_t nr, size_t k, const float* a, size_t lda, const float* b_panel,
     float* c, size_t ldc, const float* bias_m, const float* bias_n,
     const ep_f32_minmax_params* params) {
+    // (mr, columns) -> exactly-sized tile; few-row tiles split k over several accumulator sets.
+#define EP_TILE(MR, KS)                                                                    \
+    if (nr > 8) {                                                                          \
+        tile(MR, KS, 2, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params);           \
+    } else {                                                                               \
+        tile(MR, KS, 1, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params);           \
+    }                                                                                      \
+    break;
     switch (mr) {
-        case 1: tile(1, 4, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
-        case 2: tile(2, 2, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
-        case 3: tile(3, 2, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
-        case 4: tile(4, 1, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
-        case 5: tile(5, 1, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
-        default: tile(6, 1, nr, k, a, lda, b_panel, c, ldc, bias_m, bias_n, params); break;
+        case 1: EP_TILE(1, 4)
+        case 2: EP_TILE(2, 2)
+        case 3: EP_TILE(3, 2)
+        case 4: EP_TILE(4, 1)
+        case 5: EP_TILE(5, 1)
+        default: EP_TILE(6, 1)
     }
+#undef EP_TILE
 }
 
 #endif  // EP_ARCH_X86_64

@@ -16,10 +16,20 @@ void ep_f32_gemm_pack_b(size_t k, size_t n, size_t nr, const float* b, size_t rs
         const float* src = b + n0 * cs;
         if (cs == 1) {
             // Row-major B: each packed row is a contiguous slice of a B row.
-            for (size_t p = 0; p < k; p++) {
-                memcpy(packed, src + p * rs, cols * sizeof(float));
-                for (size_t j = cols; j < nr; j++) packed[j] = 0.0f;
-                packed += nr;
+            if (cols == nr && nr % 8 == 0) {
+                // Full panel of a multiple of 8 columns (the common case): inline 8-float moves,
+                // no per-row memcpy call.
+                for (size_t p = 0; p < k; p++) {
+                    const float* s = src + p * rs;
+                    for (size_t j = 0; j < nr; j += 8) ep_copy8(packed + j, s + j);
+                    packed += nr;
+                }
+            } else {
+                for (size_t p = 0; p < k; p++) {
+                    memcpy(packed, src + p * rs, cols * sizeof(float));
+                    for (size_t j = cols; j < nr; j++) packed[j] = 0.0f;
+                    packed += nr;
+                }
             }
         } else {
             // General / transposed B (e.g. weights W[n, k] with rs = 1, cs = K): walk each source

@@ -3,17 +3,26 @@
 // K x N matrix, column n = oh*out_w + ow; element = input[c][oh*sh - pad_top + kh*dh]
 // [ow*sw - pad_left + kw*dw], or 0 outside the input.
 //
-// Each panel's columns are split into runs lying on one output row (a small stack table, processed
-// in batches so any nr works). Fast path (the padded channel fits a 32 KB stack buffer): each
-// channel is first copied into a zero-padded plane, so every run is a plain (strided) copy with
-// no bounds logic, done in 8-float chunks. General path: each run is written as
-// [zeros | copied input | zeros] from the kw's valid output range.
+// A panel's columns form runs that lie on one output row. Fast path (the padded channel fits the
+// 32 KB stack plane of ep_ukernels.h): each channel is first copied into a zero-padded plane, so
+// a run is a plain copy (stride 1: 8-float chunks; stride 2: 16 floats de-interleaved) written for
+// all k_h*k_w taps at once, with no bounds logic. Pointwise stride-1 convolutions are a plain
+// ep_f32_gemm_pack_b of the input. General path (large inputs): per (channel, kh) the source row
+// of each run is resolved once, and each run is written as [zeros | copied input | zeros] from the
+// kw's valid output range.
 #include "../ep_ukernels.h"
 
+// Runs per batch in the general path (stack table; a panel with more runs is done in batches).
 enum { EP_IM2COL_MAX_RUNS = 32 };
 
-// 8 floats moved as one unit (two SSE / one AVX / two NEON moves); unaligned and may alias floats.
-typedef float ep_f32x8 __attribute__((vector_size(32), aligned(4), may_alias));
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define EP_HAS_SHUFFLEVECTOR 1
+#endif
+#endif
+#ifndef EP_HAS_SHUFFLEVECTOR
+#define EP_HAS_SHUFFLEVECTOR 0
+#endif
 
 static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
@@ -35,8 +44,8 @@ static inline void valid_range(ptrdiff_t off, size_t sw, size_t in_w, size_t out
 }
 
 // General path (any input size): bounds resolved per run.
-static void im2col_generic(const ep_conv2d_geometry* g, size_t nr,
-                                           const float* input, float* packed) {
+static void im2col_generic(const ep_conv2d_geometry* g, size_t nr, const float* input,
+                           float* packed) {
     const size_t in_h = g->in_h, in_w = g->in_w;
     const size_t k_h = g->k_h, k_w = g->k_w;
     const size_t sh = g->stride_h, sw = g->stride_w;
@@ -124,24 +133,22 @@ static void im2col_generic(const ep_conv2d_geometry* g, size_t nr,
 // of a channel: tap (kh, kw) reads s + kh*tap_h + kw*tap_w and writes d + (kh*k_w + kw)*nr.
 // With sw == 1 whole 8-float chunks are copied when they stay inside the panel row (the columns
 // past the run belong to later runs or the zero padding, written afterwards); the source has
-// at least 8 floats of readable slack.
-static inline void copy_run_taps(float* d, const float* s, size_t j, size_t len,
-                                                 size_t sw, size_t nr, size_t k_h, size_t k_w,
-                                                 size_t tap_h, size_t tap_w) {
+// at least 16 floats of readable slack (stride 2 reads 16 floats for 8 outputs).
+static inline void copy_run_taps(float* d, const float* s, size_t j, size_t len, size_t sw,
+                                 size_t nr, size_t k_h, size_t k_w, size_t tap_h, size_t tap_w) {
     const size_t chunks = (len + 7) / 8;
     if (sw == 1 && j + 8 * chunks <= nr) {
         if (chunks == 1) {
             for (size_t kh = 0; kh < k_h; kh++, s += tap_h) {
                 const float* st = s;
-                for (size_t kw = 0; kw < k_w; kw++, st += tap_w, d += nr) *(ep_f32x8*)d = *(const ep_f32x8*)st;
+                for (size_t kw = 0; kw < k_w; kw++, st += tap_w, d += nr) ep_copy8(d, st);
             }
         } else if (chunks == 2) {
             for (size_t kh = 0; kh < k_h; kh++, s += tap_h) {
                 const float* st = s;
                 for (size_t kw = 0; kw < k_w; kw++, st += tap_w, d += nr) {
-                    const ep_f32x8 lo = *(const ep_f32x8*)st, hi = *(const ep_f32x8*)(st + 8);
-                    *(ep_f32x8*)d = lo;
-                    *(ep_f32x8*)(d + 8) = hi;
+                    ep_copy8(d, st);
+                    ep_copy8(d + 8, st + 8);
                 }
             }
         } else {
@@ -149,11 +156,24 @@ static inline void copy_run_taps(float* d, const float* s, size_t j, size_t len,
                 const float* st = s;
                 for (size_t kw = 0; kw < k_w; kw++, st += tap_w, d += nr) {
                     for (size_t q = 0; q < chunks; q++) {
-                        *(ep_f32x8*)(d + 8 * q) = *(const ep_f32x8*)(st + 8 * q);
+                        ep_copy8(d + 8 * q, st + 8 * q);
                     }
                 }
             }
         }
+#if EP_HAS_SHUFFLEVECTOR
+    } else if (sw == 2 && chunks == 1 && j + 8 <= nr) {
+        // Stride 2: load 16 consecutive floats and keep the even ones (needs 16 floats of slack).
+        for (size_t kh = 0; kh < k_h; kh++, s += tap_h) {
+            const float* st = s;
+            for (size_t kw = 0; kw < k_w; kw++, st += tap_w, d += nr) {
+                const ep_f32x4 v0 = *(const ep_f32x4*)st, v1 = *(const ep_f32x4*)(st + 4);
+                const ep_f32x4 v2 = *(const ep_f32x4*)(st + 8), v3 = *(const ep_f32x4*)(st + 12);
+                *(ep_f32x4*)d = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
+                *(ep_f32x4*)(d + 4) = __builtin_shufflevector(v2, v3, 0, 2, 4, 6);
+            }
+        }
+#endif
     } else {
         for (size_t kh = 0; kh < k_h; kh++, s += tap_h) {
             const float* st = s;
@@ -164,8 +184,6 @@ static inline void copy_run_taps(float* d, const float* s, size_t j, size_t len,
     }
 }
 
-enum { EP_IM2COL_MAX_PLANE = 8192 - 16 };
-
 void ep_f32_im2col_packed(const ep_conv2d_geometry* g, size_t nr, const float* input,
                           float* packed) {
     const size_t in_h = g->in_h, in_w = g->in_w, k_h = g->k_h, k_w = g->k_w;
@@ -174,34 +192,25 @@ void ep_f32_im2col_packed(const ep_conv2d_geometry* g, size_t nr, const float* i
     const size_t out_h = g->out_h, out_w = g->out_w;
     const size_t K = g->in_c * k_h * k_w, N = out_h * out_w;
     if (K == 0 || N == 0) return;
-    // The padded plane spans every input position any output reads: PH x PW, with P[y][x] =
-    // input[y - pt][x - pl] inside the input and 0 elsewhere.
+    if (k_h == 1 && k_w == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && out_h == in_h &&
+        out_w == in_w) {
+        // Pointwise convolution: the implicit matrix is the input itself (in_c x N, row stride N).
+        ep_f32_gemm_pack_b(K, N, nr, input, N, 1, packed);
+        return;
+    }
+    // The padded plane spans every input position any output reads.
     const size_t PH = (out_h - 1) * sh + (k_h - 1) * dh + 1;
     const size_t PW = (out_w - 1) * sw + (k_w - 1) * dw + 1;
-    if (PH > EP_IM2COL_MAX_PLANE || PW > EP_IM2COL_MAX_PLANE || PH * PW > EP_IM2COL_MAX_PLANE) {
+    if (PH > EP_PLANE_MAX || PW > EP_PLANE_MAX || PH * PW > EP_PLANE_MAX) {
         im2col_generic(g, nr, input, packed);
         return;
     }
-    float P[EP_IM2COL_MAX_PLANE + 16];
-    for (size_t t = 0; t < 16; t++) P[PH * PW + t] = 0.0f;  // over-read slack of copy_run_taps
+    float P[EP_PLANE_MAX + 64];
+    ep_plane_zero(P, PH * PW + 16);  // + over-read slack of copy_run_taps
     const size_t taps = k_h * k_w;
 
-    // Columns [x0, x1) of P hold input columns [x0 - pl, x1 - pl).
-    const size_t x0 = min_sz(pl, PW), x1 = min_sz(pl + in_w, PW);
     for (size_t c = 0; c < g->in_c; c++) {
-        const float* chan = input + c * in_h * in_w;
-        for (size_t y = 0; y < PH; y++) {
-            float* prow = P + y * PW;
-            const ptrdiff_t ih = (ptrdiff_t)y - (ptrdiff_t)pt;
-            if (ih < 0 || ih >= (ptrdiff_t)in_h || x0 >= x1) {
-                for (size_t x = 0; x < PW; x++) prow[x] = 0.0f;
-                continue;
-            }
-            for (size_t x = 0; x < x0; x++) prow[x] = 0.0f;
-            const float* src = chan + (size_t)ih * in_w - pl;
-            for (size_t x = x0; x < x1; x++) prow[x] = src[x];
-            for (size_t x = x1; x < PW; x++) prow[x] = 0.0f;
-        }
+        ep_plane_fill(P, PH, PW, input + c * in_h * in_w, in_h, in_w, pt, pl);
 
         // Each panel: runs of columns on one output row, then the zero padding of the last panel.
         for (size_t n0 = 0; n0 < N; n0 += nr) {

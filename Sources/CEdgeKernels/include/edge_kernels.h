@@ -94,13 +94,13 @@ typedef struct {
 /// im2col straight into the packed-B layout of ep_f32_gemm_pack_b: the implicit matrix has
 /// K = in_c*k_h*k_w rows (ordered c, kh, kw as in ONNX weights) and N = out_h*out_w columns.
 /// `input` points at this group's first channel (stride in_h*in_w per channel).
-/// `packed` needs ep_f32_gemm_packed_b_size(K, N, nr) floats.
+/// `packed` needs ep_f32_gemm_packed_b_size(K, N, nr) floats. Uses up to 32 KB of stack.
 void ep_f32_im2col_packed(const ep_conv2d_geometry* g, size_t nr,
                           const float* input, float* packed);
 
 /// Direct depthwise convolution (one input channel per output channel, multiplier 1) for
 /// `channels` channels: output[c] = clamp(conv(input[c], weights[c]) + bias[c]).
-/// weights: channels x k_h x k_w; bias may be NULL. g->in_c is ignored.
+/// weights: channels x k_h x k_w; bias may be NULL. g->in_c is ignored. Uses up to 32 KB of stack.
 void ep_f32_dwconv2d(const ep_conv2d_geometry* g, size_t channels,
                      const float* input, const float* weights, const float* bias,
                      float* output, const ep_f32_minmax_params* params);
