@@ -26,14 +26,13 @@ final class ConcatKernel: Kernel {
 enum ConcatOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
         guard ctx.inputCount >= 1 else { throw ctx.error("needs at least one input") }
-        let types = try (0..<ctx.inputCount).map { try ctx.input($0) }
+        let types = try (0..<ctx.inputCount).map { try LayoutSupport.input(ctx, $0) }
         let first = types[0]
         guard first.rank >= 1 else { throw ctx.error("cannot concatenate scalars", .shape) }
         guard let a = ctx.node.int("axis") ?? (ctx.opset < 4 ? 1 : nil) else {
             throw ctx.error("missing attribute 'axis'")
         }
         let axis = try ctx.axis(a, rank: first.rank)
-        var total = 0
         for (i, t) in types.enumerated() {
             guard t.dtype == first.dtype else {
                 throw ctx.error("input #\(i) is \(t.dtype) but input #0 is \(first.dtype)", .shape)
@@ -43,8 +42,8 @@ enum ConcatOp {
             guard sameOther else {
                 throw ctx.error("input #\(i) shape \(Shape.describe(t.shape)) does not match input #0 shape \(Shape.describe(first.shape)) outside axis \(axis)", .shape)
             }
-            total += t.shape[axis]
         }
+        let total = try LayoutSupport.sum(ctx, types.map { $0.shape[axis] })
         var shape = first.shape
         shape[axis] = total
         let y = try ctx.checked(TensorType(first.dtype, shape))

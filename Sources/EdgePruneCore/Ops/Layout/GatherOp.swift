@@ -49,8 +49,8 @@ final class GatherKernel: Kernel {
 
 enum GatherOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
-        let ind = try ctx.input(1)
+        let x = try LayoutSupport.input(ctx, 0)
+        let ind = try LayoutSupport.input(ctx, 1)
         guard x.rank >= 1 else { throw ctx.error("cannot gather from a scalar", .shape) }
         guard ind.dtype == .int64 || ind.dtype == .int32 else {
             throw ctx.error("indices must be int32 or int64, got \(ind.dtype)")

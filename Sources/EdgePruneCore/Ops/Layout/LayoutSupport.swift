@@ -1,6 +1,24 @@
 /// Helpers shared by the layout and reduction ops: reading shape-like constants, normalising
 /// axis lists, and building int64 result tensors.
 enum LayoutSupport {
+    /// A required input whose dims are sane: the product of its non-zero dims must not overflow,
+    /// so products and strides over any subset of them are safe (a zero dim can otherwise hide
+    /// huge ones).
+    static func input(_ ctx: OpContext, _ i: Int) throws -> TensorType {
+        let t = try ctx.input(i)
+        guard t.shape.allSatisfy({ $0 >= 0 }), Shape.elementCount(t.shape.filter { $0 != 0 }) != nil else {
+            throw ctx.error("input #\(i) shape \(Shape.describe(t.shape)) is negative or overflows", .limit)
+        }
+        return t
+    }
+
+    /// A required f32 input with sane dims.
+    static func floatInput(_ ctx: OpContext, _ i: Int) throws -> TensorType {
+        let t = try ctx.floatInput(i)
+        _ = try input(ctx, i)
+        return t
+    }
+
     /// Integer values of a constant input (shape, axes, pads, starts ...). Must be an integer tensor.
     static func constInts(_ ctx: OpContext, _ i: Int, _ what: String) throws -> [Int] {
         let c = try ctx.requireConstant(i, what)
@@ -41,6 +59,17 @@ enum LayoutSupport {
         return out
     }
 
+    /// Sum of sizes, or a limit error on overflow.
+    static func sum(_ ctx: OpContext, _ values: [Int]) throws -> Int {
+        var total = 0
+        for v in values {
+            let (s, o) = total.addingReportingOverflow(v)
+            guard !o else { throw ctx.error("sizes \(values) overflow", .limit) }
+            total = s
+        }
+        return total
+    }
+
     /// Product of dims[range], or a limit error on overflow.
     static func product(_ ctx: OpContext, _ dims: ArraySlice<Int>) throws -> Int {
         guard let n = Shape.elementCount(Array(dims)) else {
@@ -76,7 +105,8 @@ enum LayoutSupport {
         case .uint8: return UInt64(UInt8(sat(0, 255)))
         case .int8: return UInt64(UInt8(bitPattern: Int8(sat(-128, 127))))
         case .int32: return UInt64(UInt32(bitPattern: Int32(sat(-2147483648, 2147483647))))
-        case .int64: return UInt64(bitPattern: sat(-9.2233720368547748e18, 9.2233720368547748e18 - 1024))
+        case .int64: return UInt64(bitPattern: Int64(saturating: Double(v)))
+        case .bool: return v != 0 ? 1 : 0
         }
     }
 
@@ -102,87 +132,5 @@ enum LayoutSupport {
         case 4: dst.storeBytes(of: src.loadUnaligned(as: UInt32.self), as: UInt32.self)
         default: dst.storeBytes(of: src.loadUnaligned(as: UInt64.self), as: UInt64.self)
         }
-    }
-}
-
-/// A copy from a strided view of the input into a dense output, compiled at prepare time.
-/// Covers Transpose (permuted strides), Slice (scaled strides, base offset), Expand and Tile
-/// (zero strides). Size-1 dims are dropped and dims that are contiguous in both source and
-/// destination are merged, so the common cases become a few long memcpy runs.
-struct StridedCopyPlan {
-    let dims: [Int]
-    let srcStrides: [Int]   // in bytes, may be 0 or negative
-    let baseOffset: Int     // in bytes
-    let elemSize: Int
-    let count: Int
-
-    init(outDims: [Int], srcStrides strides: [Int], baseOffset: Int, elemSize: Int) {
-        precondition(outDims.count == strides.count)
-        self.elemSize = elemSize
-        self.baseOffset = baseOffset * elemSize
-        count = outDims.reduce(1, *)
-        var d: [Int] = [], s: [Int] = []
-        // Walk from the innermost dim out, merging a dim into the group inside it when the
-        // source is contiguous across the boundary.
-        for i in stride(from: outDims.count - 1, through: 0, by: -1) where outDims[i] != 1 {
-            if let n = d.first, let st = s.first, strides[i] == st * n {
-                d[0] = n * outDims[i]
-            } else {
-                d.insert(outDims[i], at: 0)
-                s.insert(strides[i], at: 0)
-            }
-        }
-        dims = d
-        srcStrides = s.map { $0 * elemSize }
-    }
-
-    /// True when the whole copy is a single contiguous run.
-    var isContiguous: Bool { dims.isEmpty || (dims.count == 1 && srcStrides[0] == elemSize) }
-
-    func copy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer) {
-        if count == 0 { return }
-        let s = src + baseOffset
-        if dims.isEmpty {
-            dst.copyMemory(from: s, byteCount: elemSize)
-            return
-        }
-        _ = copyDim(0, s, dst)
-    }
-
-    private func copyDim(_ d: Int, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-        let n = dims[d], st = srcStrides[d], es = elemSize
-        if d == dims.count - 1 {
-            if st == es {
-                dst.copyMemory(from: src, byteCount: n &* es)
-            } else {
-                switch es {
-                case 1:
-                    for i in 0..<n { dst.storeBytes(of: src.load(fromByteOffset: i &* st, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
-                case 4:
-                    for i in 0..<n { dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* st, as: UInt32.self), toByteOffset: i &* 4, as: UInt32.self) }
-                default:
-                    for i in 0..<n { dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i &* st, as: UInt64.self), toByteOffset: i &* 8, as: UInt64.self) }
-                }
-            }
-            return dst + n &* es
-        }
-        var out = dst, s = src
-        for _ in 0..<n {
-            out = copyDim(d + 1, s, out)
-            s += st
-        }
-        return out
-    }
-}
-
-/// Output 0 = a strided view of input 0.
-final class StridedCopyKernel: Kernel {
-    let plan: StridedCopyPlan
-
-    init(_ plan: StridedCopyPlan) { self.plan = plan }
-
-    func run(inputs: UnsafePointer<UnsafeRawPointer>, outputs: UnsafePointer<UnsafeMutableRawPointer>,
-             scratch: UnsafeMutableRawPointer) {
-        plan.copy(inputs[0], outputs[0])
     }
 }

@@ -100,7 +100,7 @@ enum PadOp {
     enum Mode: String { case constant, reflect, edge, wrap }
 
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let modeName = ctx.string("mode", "constant")
         guard let mode = Mode(rawValue: modeName) else {
             throw ctx.error("unknown Pad mode '\(modeName)'", .unsupported)
@@ -138,6 +138,10 @@ enum PadOp {
         }
         guard pads.count == 2 * x.rank else {
             throw ctx.error("pads \(pads) must have \(2 * x.rank) entries for rank \(x.rank)")
+        }
+        let big = 1 << 40   // keeps coordinate arithmetic overflow-free
+        guard pads.allSatisfy({ $0 >= -big && $0 <= big }) else {
+            throw ctx.error("pads \(pads) are out of range", .limit)
         }
         var outDims: [Int] = []
         for a in 0..<x.rank {

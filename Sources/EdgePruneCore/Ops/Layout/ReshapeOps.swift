@@ -10,7 +10,7 @@ enum ReshapeOps {
     }
 
     static func reshape(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let target: [Int]
         if ctx.opset < 5 {
             guard let s = ctx.ints("shape") else { throw ctx.error("missing attribute 'shape'") }
@@ -59,7 +59,7 @@ enum ReshapeOps {
     }
 
     static func flatten(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let a = ctx.int("axis", 1)
         let axis = a < 0 ? a + x.rank : a
         guard axis >= 0 && axis <= x.rank else {
@@ -71,10 +71,10 @@ enum ReshapeOps {
     }
 
     static func squeeze(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let axesList = try LayoutSupport.intsAttrOrInput(ctx, attr: "axes", input: 1, useInput: ctx.opset >= 13, "Squeeze axes")
         var drop = [Bool](repeating: false, count: x.rank)
-        if let list = axesList {
+        if let list = axesList, !list.isEmpty {   // an empty axes tensor means "not given"
             for a in try LayoutSupport.normalizeAxes(ctx, list, rank: x.rank) {
                 guard x.shape[a] == 1 else {
                     throw ctx.error("cannot squeeze axis \(a) of \(Shape.describe(x.shape)): its size is not 1", .shape)
@@ -89,7 +89,7 @@ enum ReshapeOps {
     }
 
     static func unsqueeze(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         guard let list = try LayoutSupport.intsAttrOrInput(ctx, attr: "axes", input: 1, useInput: ctx.opset >= 13, "Unsqueeze axes") else {
             throw ctx.error(ctx.opset >= 13 ? "missing required input #1 (axes)" : "missing attribute 'axes'")
         }
@@ -111,14 +111,14 @@ enum ReshapeOps {
     }
 
     static func identity(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         return PreparedOp(outputs: [x], form: .view(input: 0))
     }
 
     /// Inference-mode Dropout is the identity. The optional mask output is not supported, nor is
     /// training mode (opset 12+ `training_mode` input set to true).
     static func dropout(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let outs = ctx.node.outputs
         if outs.count > 1 && outs[1...].contains(where: { !$0.isEmpty }) {
             throw ctx.error("the mask output of Dropout is not supported", .unsupported)

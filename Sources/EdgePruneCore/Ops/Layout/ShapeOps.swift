@@ -1,7 +1,7 @@
 /// Ops whose result is known at prepare time: Shape, Size, Constant, ConstantOfShape.
 enum ShapeOps {
     static func shape(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let r = x.rank
         var start = 0, end = r
         if ctx.opset >= 15 {
@@ -18,7 +18,7 @@ enum ShapeOps {
     }
 
     static func size(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let t = LayoutSupport.int64Tensor([x.count], shape: [])
         return PreparedOp(outputs: [t.type], form: .constants([t]))
     }

@@ -1,7 +1,7 @@
 /// Slice with starts/ends/axes/steps (attributes before opset 10, constant inputs after).
 enum SliceOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         var starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?
         if ctx.opset < 10 {
             guard let s = ctx.ints("starts"), let e = ctx.ints("ends") else {
@@ -34,7 +34,8 @@ enum SliceOp {
         for (i, axis) in normAxes.enumerated() {
             let (start, count, step) = try resolve(ctx, start: starts[i], end: ends[i], step: stepList[i], dim: x.shape[axis])
             outDims[axis] = count
-            strides[axis] = inStrides[axis] * step
+            // With one element or none the step is irrelevant (and may be a huge sentinel).
+            strides[axis] = count > 1 ? inStrides[axis] * step : 0
             if count > 0 { base += start * inStrides[axis] }
         }
         let y = try ctx.checked(TensorType(x.dtype, outDims))
@@ -55,12 +56,12 @@ enum SliceOp {
         if step > 0 {
             s = min(max(s, 0), dim)
             e = min(max(e, 0), dim)
-            let count = e > s ? (e - s + step - 1) / step : 0
+            let count = e > s ? (e - s - 1) / step + 1 : 0
             return (s, count, step)
         }
         s = min(max(s, 0), dim - 1)
         e = min(max(e, -1), dim - 1)
-        let count = s > e ? (s - e + (-step) - 1) / (-step) : 0
+        let count = s > e ? (e - s + 1) / step + 1 : 0   // no negation: step may be Int.min
         return (s, count, step)
     }
 }

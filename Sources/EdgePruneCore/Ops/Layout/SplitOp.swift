@@ -28,18 +28,19 @@ final class SplitKernel: Kernel {
 
 enum SplitOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         guard x.rank >= 1 else { throw ctx.error("cannot split a scalar", .shape) }
         let axis = try ctx.axis(ctx.int("axis", 0), rank: x.rank)
         let dim = x.shape[axis]
         let n = ctx.node.outputs.count
         guard n >= 1 else { throw ctx.error("has no outputs") }
         var sizes: [Int]
-        if let s = try LayoutSupport.intsAttrOrInput(ctx, attr: "split", input: 1, useInput: ctx.opset >= 13, "Split sizes") {
+        let given = try LayoutSupport.intsAttrOrInput(ctx, attr: "split", input: 1, useInput: ctx.opset >= 13, "Split sizes")
+        if let s = given, !s.isEmpty {   // an empty split tensor means "not given"
             guard s.count == n else {
                 throw ctx.error("split \(s) has \(s.count) entries for \(n) outputs")
             }
-            guard s.allSatisfy({ $0 >= 0 }), s.reduce(0, +) == dim else {
+            guard s.allSatisfy({ $0 >= 0 }), try LayoutSupport.sum(ctx, s) == dim else {
                 throw ctx.error("split \(s) does not add up to dimension \(axis) of size \(dim)", .shape)
             }
             sizes = s

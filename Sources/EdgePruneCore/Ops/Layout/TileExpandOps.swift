@@ -1,7 +1,7 @@
 /// Tile and Expand: strided copies with zero source strides on the repeated/broadcast dims.
 enum TileExpandOps {
     static func tile(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let repeats = try LayoutSupport.constInts(ctx, 1, "Tile repeats")
         guard repeats.count == x.rank else {
             throw ctx.error("repeats \(repeats) must have \(x.rank) entries for rank \(x.rank)", .shape)
@@ -26,7 +26,7 @@ enum TileExpandOps {
     }
 
     static func expand(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let shape = try LayoutSupport.constInts(ctx, 1, "Expand shape")
         guard shape.allSatisfy({ $0 >= 0 }) else { throw ctx.error("Expand shape \(shape) has a negative entry") }
         guard let out = Shape.broadcast(x.shape, shape) else {

@@ -1,7 +1,7 @@
 /// Transpose: a strided copy whose source strides are the input strides permuted.
 enum TransposeOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let perm = ctx.ints("perm") ?? Array((0..<x.rank).reversed())
         guard perm.count == x.rank, perm.sorted() == Array(0..<x.rank) else {
             throw ctx.error("perm \(perm) is not a permutation of the \(x.rank) axes")

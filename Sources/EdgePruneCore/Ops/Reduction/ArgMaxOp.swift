@@ -34,7 +34,7 @@ final class ArgMaxKernel: Kernel {
 
 enum ArgMaxOp {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.floatInput(0)
+        let x = try LayoutSupport.floatInput(ctx, 0)
         guard x.rank >= 1 else { throw ctx.error("input must have rank >= 1", .shape) }
         let axis = try ctx.axis(ctx.int("axis", 0), rank: x.rank)
         guard x.shape[axis] > 0 else { throw ctx.error("cannot take ArgMax over an empty axis \(axis)", .shape) }

@@ -57,7 +57,7 @@ final class Pool2DKernel: Kernel {
 
 enum PoolOps {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.input(0)
+        let x = try LayoutSupport.input(ctx, 0)
         let isMax = ctx.node.opType == "MaxPool"
         guard x.dtype == .float32 else { throw ctx.error("input must be f32, got \(x.dtype)", .unsupported) }
         if isMax && ctx.node.outputs.count > 1 && ctx.node.outputs[1...].contains(where: { !$0.isEmpty }) {
@@ -108,7 +108,7 @@ final class GlobalPoolKernel: Kernel {
 
 enum GlobalPoolOps {
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.floatInput(0)
+        let x = try LayoutSupport.floatInput(ctx, 0)
         guard x.rank >= 3 else {
             throw ctx.error("input must be N x C x spatial..., got \(Shape.describe(x.shape))", .shape)
         }

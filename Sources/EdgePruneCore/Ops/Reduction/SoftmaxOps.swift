@@ -92,7 +92,7 @@ enum SoftmaxOps {
     /// Before opset 13 the input is coerced to 2-D at `axis` (default 1) and each row is
     /// normalised; from 13 on the op runs along the single axis (default -1).
     static func prepare(_ ctx: OpContext) throws -> PreparedOp {
-        let x = try ctx.floatInput(0)
+        let x = try LayoutSupport.floatInput(ctx, 0)
         let log = ctx.node.opType == "LogSoftmax"
         guard x.rank >= 1 else { throw ctx.error("input must have rank >= 1", .shape) }
         let outer: Int, n: Int, inner: Int
