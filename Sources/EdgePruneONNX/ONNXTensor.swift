@@ -22,23 +22,27 @@ enum ONNXTensor {
         guard !overflow, bytes <= limits.maxTensorBytes else {
             throw EdgePruneError(.limit, "\(name) shape \(Shape.describe(shape)) exceeds the \(limits.maxTensorBytes)-byte tensor limit")
         }
-        let t = Tensor(zeros: TensorType(dtype, shape))
+        // Sizes are checked against the bytes actually present before anything is allocated.
         if !p.rawData.isEmpty || (count > 0 && typedCount(p, dtype) == 0) {
             guard p.rawData.count == bytes else {
                 throw EdgePruneError(.invalidModel, "\(name) raw data has \(p.rawData.count) bytes, shape \(Shape.describe(shape)) of \(dtype) needs \(bytes)")
             }
-            p.rawData.withUnsafeBytes { t.raw.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+            let t = Tensor(zeros: TensorType(dtype, shape))
+            if bytes > 0 { p.rawData.withUnsafeBytes { t.raw.copyMemory(from: $0.baseAddress!, byteCount: bytes) } }
             return t
         }
         guard typedCount(p, dtype) == count else {
             throw EdgePruneError(.invalidModel, "\(name) has \(typedCount(p, dtype)) values, shape \(Shape.describe(shape)) needs \(count)")
         }
+        let t = Tensor(zeros: TensorType(dtype, shape))
+        guard count > 0 else { return t }
         switch dtype {
         case .float32: p.floatData.withUnsafeBytes { t.raw.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
         case .int64: p.int64Data.withUnsafeBytes { t.raw.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
         case .int32: p.int32Data.withUnsafeBytes { t.raw.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
         case .int8: for (i, v) in p.int32Data.enumerated() { t.pointer(as: Int8.self)[i] = Int8(truncatingIfNeeded: v) }
         case .uint8: for (i, v) in p.int32Data.enumerated() { t.pointer(as: UInt8.self)[i] = UInt8(truncatingIfNeeded: v) }
+        case .bool: for (i, v) in p.int32Data.enumerated() { t.pointer(as: UInt8.self)[i] = v != 0 ? 1 : 0 }
         }
         return t
     }
@@ -47,7 +51,7 @@ enum ONNXTensor {
         switch dtype {
         case .float32: return p.floatData.count
         case .int64: return p.int64Data.count
-        case .int32, .int8, .uint8: return p.int32Data.count
+        case .int32, .int8, .uint8, .bool: return p.int32Data.count
         }
     }
 

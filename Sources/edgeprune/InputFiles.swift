@@ -92,7 +92,9 @@ enum InputFiles {
         if t.rank == info.dims.count { return t }
         let sample = info.dims.dropFirst().map { d -> Int? in if case .fixed(let n) = d { return n }; return nil }
         guard sample.allSatisfy({ $0 != nil }) else { return t }
-        let perSample = sample.reduce(1) { $0 * $1! }
+        guard let perSample = Shape.elementCount(sample.map { $0! }) else {
+            throw EdgePruneError(.input, "input '\(info.name)' \(info.shapeDescription) has an invalid per-sample size")
+        }
         if t.rank >= 1, perSample > 0, t.count % perSample == 0, t.rank == 1 || t.count / t.shape[0] == perSample {
             let batch = t.rank == 1 ? t.count / perSample : t.shape[0]
             return t.reshaped([batch] + sample.map { $0! })

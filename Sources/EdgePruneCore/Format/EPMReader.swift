@@ -28,13 +28,13 @@ public enum EPMReader {
         _ = try h.u32("flags")
         let sections = Int(try h.u32("section count"))
         let tableCRC = try h.u32("table checksum")
-        let tableOffset = Int(try h.u64("table offset"))
+        let tableOffset = Int(clamping: try h.u64("table offset"))
         let fileSize = try h.u64("file size")
         guard fileSize == UInt64(bytes.count) else {
             throw EdgePruneError(.format, "file size \(bytes.count) does not match the header's \(fileSize) (truncated or extended)")
         }
         guard sections <= 64, tableOffset >= EPMFormat.headerSize,
-              tableOffset + sections * EPMFormat.sectionEntrySize <= bytes.count else {
+              tableOffset <= bytes.count - sections * EPMFormat.sectionEntrySize else {
             throw EdgePruneError(.format, "section table (\(sections) entries at \(tableOffset)) lies outside the file")
         }
         let tableBytes = UnsafeRawBufferPointer(rebasing: bytes[tableOffset..<(tableOffset + sections * EPMFormat.sectionEntrySize)])
@@ -154,12 +154,12 @@ public enum EPMReader {
                 case EPMFormat.attrTensor:
                     let dt = try dtype(try r.u32(what), what)
                     let shape = try dims(&r, what, limits: limits, dtype: dt)
-                    let len = Int(try r.u64(what))
-                    let t = Tensor(zeros: TensorType(dt, shape))
-                    guard len == t.byteCount else { throw EdgePruneError(.format, "\(what) stores \(len) bytes, needs \(t.byteCount)") }
-                    try r.need(len, what)
-                    t.raw.copyMemory(from: file.base + r.offset, byteCount: len)
-                    r.offset += len
+                    let type = TensorType(dt, shape), len = try r.u64(what)
+                    guard len == UInt64(type.byteCount) else { throw EdgePruneError(.format, "\(what) stores \(len) bytes, needs \(type.byteCount)") }
+                    try r.need(type.byteCount, what)
+                    let t = Tensor(zeros: type)
+                    t.raw.copyMemory(from: file.base + r.offset, byteCount: type.byteCount)
+                    r.offset += type.byteCount
                     attrs[key] = .tensor(t)
                 case let k: throw EdgePruneError(.format, "\(what) has unknown kind \(k)")
                 }

@@ -41,7 +41,8 @@ public enum NPY {
         case "<i8": (dtype, srcSize) = (.int64, 8)
         case "<i4": (dtype, srcSize) = (.int32, 4)
         case "|i1", "<i1": (dtype, srcSize) = (.int8, 1)
-        case "|u1", "<u1", "|b1": (dtype, srcSize) = (.uint8, 1)
+        case "|u1", "<u1": (dtype, srcSize) = (.uint8, 1)
+        case "|b1": (dtype, srcSize) = (.bool, 1)
         default: throw EdgePruneError(.format, "unsupported .npy dtype '\(d)' (use float32, float64, int64, int32, int8 or uint8, little-endian)")
         }
         let (need, o) = count.multipliedReportingOverflow(by: srcSize)
@@ -69,6 +70,7 @@ public enum NPY {
         case .int32: descr = "<i4"
         case .int8: descr = "|i1"
         case .uint8: descr = "|u1"
+        case .bool: descr = "|b1"
         }
         let shape = t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"

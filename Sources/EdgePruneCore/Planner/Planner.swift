@@ -41,10 +41,11 @@ public enum Planner {
                 if s < 0 { throw EdgePruneError(.input, "input '\(info.name)' has a negative dimension") }
             }
             let type = TensorType(info.dtype, shape)
-            guard let count = Shape.elementCount(shape), count * info.dtype.byteSize <= limits.maxTensorBytes else {
+            guard let count = Shape.elementCount(shape),
+                  case let (bytes, overflow) = count.multipliedReportingOverflow(by: info.dtype.byteSize),
+                  !overflow, bytes <= limits.maxTensorBytes else {
                 throw EdgePruneError(.limit, "input '\(info.name)' \(Shape.describe(shape)) exceeds the \(limits.maxTensorBytes)-byte tensor limit")
             }
-            _ = count
             let id = newBuffer(type.byteCount, step: -1)
             values[info.name] = .buffer(id: id, type: type)
             inputBuffers.append((info.name, type, id))

@@ -67,7 +67,7 @@ public struct Tensor: @unchecked Sendable {
         case .int64: return UnsafeBufferPointer(start: pointer(as: Int64.self), count: count).map { Int($0) }
         case .int32: return UnsafeBufferPointer(start: pointer(as: Int32.self), count: count).map { Int($0) }
         case .int8: return UnsafeBufferPointer(start: pointer(as: Int8.self), count: count).map { Int($0) }
-        case .uint8: return UnsafeBufferPointer(start: pointer(as: UInt8.self), count: count).map { Int($0) }
+        case .uint8, .bool: return UnsafeBufferPointer(start: pointer(as: UInt8.self), count: count).map { Int($0) }
         case .float32:
             return UnsafeBufferPointer(start: pointer(as: Float.self), count: count).map {
                 $0.isFinite ? Int(max(min($0, 9.0e18), -9.0e18)) : 0

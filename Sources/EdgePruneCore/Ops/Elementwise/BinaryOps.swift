@@ -6,10 +6,19 @@ import Darwin
 
 enum BinaryFunction: Sendable {
     case add, sub, mul, div, pow, max, min, prelu
+    // Comparisons: bool (one byte, 0 or 1) results.
+    case greater, less, equal, greaterOrEqual, lessOrEqual
+
+    var isComparison: Bool {
+        switch self {
+        case .greater, .less, .equal, .greaterOrEqual, .lessOrEqual: return true
+        default: return false
+        }
+    }
 }
 
 /// Numeric element types the binary kernels run on.
-protocol BinaryElement {
+protocol BinaryElement: Comparable {
     static func apply(_ f: BinaryFunction, _ a: Self, _ b: Self) -> Self
 }
 
@@ -25,6 +34,7 @@ extension Float: BinaryElement {
         case .max: return a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
         case .min: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
         case .prelu: return a < 0 ? a * b : a
+        default: return 0
         }
     }
 }
@@ -38,7 +48,7 @@ extension BinaryElement where Self: FixedWidthInteger {
         case .add: return a &+ b
         case .sub: return a &- b
         case .mul: return a &* b
-        case .div: return b == 0 || (b == -1 && a == Self.min) ? 0 : a / b
+        case .div: return b == 0 || (Self.isSigned && b == -1 && a == Self.min) ? 0 : a / b
         case .pow:
             var r: Self = 1
             var e = b
@@ -47,6 +57,7 @@ extension BinaryElement where Self: FixedWidthInteger {
         case .max: return Swift.max(a, b)
         case .min: return Swift.min(a, b)
         case .prelu: return a < 0 ? a &* b : a
+        default: return 0
         }
     }
 }
@@ -55,12 +66,17 @@ extension Int32: BinaryElement {}
 extension Int8: BinaryElement {}
 extension UInt8: BinaryElement {}
 
-final class BinaryKernel<T: BinaryElement>: Kernel {
+/// Elementwise binary op with broadcasting. Not generic itself: `run` switches on the element
+/// type and the function once, so every inner loop is specialised for a concrete type and
+/// operation (a generic class called through the Kernel protocol would not be).
+final class BinaryKernel: Kernel {
     let function: BinaryFunction
+    let dtype: DType
     let plan: BroadcastPlan
 
-    init(_ function: BinaryFunction, plan: BroadcastPlan) {
+    init(_ function: BinaryFunction, dtype: DType, plan: BroadcastPlan) {
         self.function = function
+        self.dtype = dtype
         self.plan = plan
     }
 
@@ -69,26 +85,55 @@ final class BinaryKernel<T: BinaryElement>: Kernel {
         compute(inputs[0], inputs[1], outputs[0])
     }
 
-    @inline(__always)
     func compute(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer) {
-        let pa = a.assumingMemoryBound(to: T.self)
-        let pb = b.assumingMemoryBound(to: T.self)
-        let py = y.assumingMemoryBound(to: T.self)
-        let n = plan.inner, sa = plan.strideA, sb = plan.strideB, f = function
+        switch dtype {
+        case .float32: typed(Float.self, a, b, y)
+        case .int64: typed(Int64.self, a, b, y)
+        case .int32: typed(Int32.self, a, b, y)
+        case .int8: typed(Int8.self, a, b, y)
+        case .uint8, .bool: typed(UInt8.self, a, b, y)
+        }
+    }
+
+    @inline(__always)
+    private func typed<T: BinaryElement>(_: T.Type, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer) {
+        let pa = a.assumingMemoryBound(to: T.self), pb = b.assumingMemoryBound(to: T.self)
+        let py = y.assumingMemoryBound(to: T.self), pc = y.assumingMemoryBound(to: UInt8.self)
+        switch function {
+        case .add: rows(pa, pb, py) { T.apply(.add, $0, $1) }
+        case .sub: rows(pa, pb, py) { T.apply(.sub, $0, $1) }
+        case .mul: rows(pa, pb, py) { T.apply(.mul, $0, $1) }
+        case .div: rows(pa, pb, py) { T.apply(.div, $0, $1) }
+        case .pow: rows(pa, pb, py) { T.apply(.pow, $0, $1) }
+        case .max: rows(pa, pb, py) { T.apply(.max, $0, $1) }
+        case .min: rows(pa, pb, py) { T.apply(.min, $0, $1) }
+        case .prelu: rows(pa, pb, py) { T.apply(.prelu, $0, $1) }
+        case .greater: rows(pa, pb, pc) { $0 > $1 ? 1 : 0 }
+        case .less: rows(pa, pb, pc) { $0 < $1 ? 1 : 0 }
+        case .equal: rows(pa, pb, pc) { $0 == $1 ? 1 : 0 }
+        case .greaterOrEqual: rows(pa, pb, pc) { $0 >= $1 ? 1 : 0 }
+        case .lessOrEqual: rows(pa, pb, pc) { $0 <= $1 ? 1 : 0 }
+        }
+    }
+
+    /// The broadcast loop: flat rows with operand strides 0 or 1.
+    @inline(__always)
+    private func rows<T, R>(_ pa: UnsafePointer<T>, _ pb: UnsafePointer<T>, _ py: UnsafeMutablePointer<R>, _ op: (T, T) -> R) {
+        let n = plan.inner, sa = plan.strideA, sb = plan.strideB
         plan.rowOffsetsA.withUnsafeBufferPointer { offA in
             plan.rowOffsetsB.withUnsafeBufferPointer { offB in
                 for row in 0..<offA.count {
                     let ra = pa + offA[row], rb = pb + offB[row], ry = py + row * n
                     if sa == 1 && sb == 1 {
-                        for i in 0..<n { ry[i] = T.apply(f, ra[i], rb[i]) }
+                        for i in 0..<n { ry[i] = op(ra[i], rb[i]) }
                     } else if sa == 1 {
                         let s = rb[0]
-                        for i in 0..<n { ry[i] = T.apply(f, ra[i], s) }
+                        for i in 0..<n { ry[i] = op(ra[i], s) }
                     } else if sb == 1 {
                         let s = ra[0]
-                        for i in 0..<n { ry[i] = T.apply(f, s, rb[i]) }
+                        for i in 0..<n { ry[i] = op(s, rb[i]) }
                     } else {
-                        let v = T.apply(f, ra[0], rb[0])
+                        let v = op(ra[0], rb[0])
                         for i in 0..<n { ry[i] = v }
                     }
                 }
@@ -128,13 +173,10 @@ final class VariadicKernel: Kernel {
 
 enum BinaryOps {
     static func makeKernel(_ f: BinaryFunction, dtype: DType, plan: BroadcastPlan, ctx: OpContext) throws -> Kernel {
-        switch dtype {
-        case .float32: return BinaryKernel<Float>(f, plan: plan)
-        case .int64: return BinaryKernel<Int64>(f, plan: plan)
-        case .int32: return BinaryKernel<Int32>(f, plan: plan)
-        case .int8: return BinaryKernel<Int8>(f, plan: plan)
-        case .uint8: return BinaryKernel<UInt8>(f, plan: plan)
+        if dtype == .bool && !(f == .equal) {
+            throw ctx.error("\(ctx.node.opType) does not take bool inputs", .unsupported)
         }
+        return BinaryKernel(f, dtype: dtype, plan: plan)
     }
 
     static func function(_ op: String) -> BinaryFunction? {
@@ -147,6 +189,11 @@ enum BinaryOps {
         case "Max": return .max
         case "Min": return .min
         case "PRelu": return .prelu
+        case "Greater": return .greater
+        case "Less": return .less
+        case "Equal": return .equal
+        case "GreaterOrEqual": return .greaterOrEqual
+        case "LessOrEqual": return .lessOrEqual
         default: return nil
         }
     }
@@ -180,7 +227,7 @@ enum BinaryOps {
         if f == .prelu && out != a.shape {
             throw ctx.error("slope shape \(Shape.describe(b.shape)) does not broadcast to input \(Shape.describe(a.shape))", .shape)
         }
-        let y = try ctx.checked(TensorType(a.dtype, out))
+        let y = try ctx.checked(TensorType(f.isComparison ? .bool : a.dtype, out))
         let k = try makeKernel(f, dtype: a.dtype, plan: BroadcastPlan(a: a.shape, b: b.shape, out: out), ctx: ctx)
         return .kernel(k, [y])
     }
@@ -215,6 +262,8 @@ enum BinaryOps {
     static let preparers: [String: OpPreparer] = [
         "Add": prepareBinary, "Sub": prepareBinary, "Mul": prepareBinary, "Div": prepareBinary,
         "Pow": prepareBinary, "PRelu": prepareBinary,
+        "Greater": prepareBinary, "Less": prepareBinary, "Equal": prepareBinary,
+        "GreaterOrEqual": prepareBinary, "LessOrEqual": prepareBinary,
         "Max": prepareVariadic, "Min": prepareVariadic, "Sum": prepareVariadic,
     ]
 }

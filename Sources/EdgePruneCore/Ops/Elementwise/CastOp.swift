@@ -25,6 +25,7 @@ final class CastKernel: Kernel {
             switch from {
             case .float32: v = Double(src.load(fromByteOffset: i * 4, as: Float.self))
             case .uint8: v = Double(src.load(fromByteOffset: i, as: UInt8.self))
+            case .bool: v = src.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0
             case .int8: v = Double(src.load(fromByteOffset: i, as: Int8.self))
             case .int32: v = Double(src.load(fromByteOffset: i * 4, as: Int32.self))
             case .int64:
@@ -37,7 +38,8 @@ final class CastKernel: Kernel {
             case .uint8: dst.storeBytes(of: UInt8(saturating(v, 0, 255)), toByteOffset: i, as: UInt8.self)
             case .int8: dst.storeBytes(of: Int8(saturating(v, -128, 127)), toByteOffset: i, as: Int8.self)
             case .int32: dst.storeBytes(of: Int32(saturating(v, -2147483648, 2147483647)), toByteOffset: i * 4, as: Int32.self)
-            case .int64: dst.storeBytes(of: Int64(saturating(v, -9.2233720368547748e18, 9.2233720368547748e18 - 1024)), toByteOffset: i * 8, as: Int64.self)
+            case .int64: dst.storeBytes(of: Int64(saturating: v), toByteOffset: i * 8, as: Int64.self)
+            case .bool: dst.storeBytes(of: UInt8(v != 0 ? 1 : 0), toByteOffset: i, as: UInt8.self)
             }
         }
     }
@@ -54,5 +56,15 @@ enum CastOp {
         let to = try DType.fromONNX(Int32(truncatingIfNeeded: code))
         let y = TensorType(to, x.shape)
         return .kernel(CastKernel(from: x.dtype, to: to, count: x.count), [y])
+    }
+}
+
+extension Int64 {
+    /// Truncates toward zero; NaN becomes 0 and values at or beyond ±2^63 clamp to Int64's range
+    /// (Double cannot represent Int64.max, so a plain clamp-then-convert would trap).
+    init(saturating v: Double) {
+        if v.isNaN { self = 0 } else if v >= 9_223_372_036_854_775_807.0 { self = .max } else if v <= -9_223_372_036_854_775_808.0 {
+            self = .min
+        } else { self = Int64(v.rounded(.towardZero)) }
     }
 }

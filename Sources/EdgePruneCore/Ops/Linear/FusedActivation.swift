@@ -51,8 +51,11 @@ public enum FusedActivation {
 struct OutputStage {
     var params: ep_f32_minmax_params
     var post: UnaryFunction?
+    /// "+relu", "+clip", ... for `inspect`; empty without an activation.
+    let suffix: String
 
     init(_ f: UnaryFunction?) {
+        suffix = f.map { "+" + $0.name } ?? ""
         if let f, let (lo, hi) = f.clampBounds {
             params = ep_f32_minmax_params(min: lo, max: hi)
             post = nil
@@ -60,10 +63,5 @@ struct OutputStage {
             params = ep_f32_minmax_params(min: -.infinity, max: .infinity)
             post = f
         }
-    }
-
-    var suffix: String {
-        guard let post else { return params.min == -.infinity && params.max == .infinity ? "" : "+clamp" }
-        return "+" + post.name
     }
 }
