@@ -57,9 +57,8 @@ public enum GraphPasses {
     static func foldBatchNorms(_ g: inout Graph) {
         var consumers = consumerCounts(g)
         let graphOutputs = Set(g.outputs.map(\.name))
+        let producerIndex = producers(g)
         var removed = Set<Int>()
-        var producerIndex: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producerIndex[o] = i } }
         for (bi, bn) in g.nodes.enumerated() where bn.opType == "BatchNormalization" {
             guard bn.inputs.count == 5, bn.outputs.dropFirst().allSatisfy(\.isEmpty),
                   let src = bn.inputs.first, let pi = producerIndex[src], !removed.contains(pi),
@@ -128,8 +127,7 @@ public enum GraphPasses {
     static func fuseMatMulBias(_ g: inout Graph) {
         let consumers = consumerCounts(g)
         let graphOutputs = Set(g.outputs.map(\.name))
-        var producerIndex: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producerIndex[o] = i } }
+        let producerIndex = producers(g)
         var removed = Set<Int>()
         for (ai, add) in g.nodes.enumerated() where add.opType == "Add" && add.inputs.count == 2 {
             for (x, c) in [(0, 1), (1, 0)] {
@@ -152,8 +150,7 @@ public enum GraphPasses {
     static func fuseActivations(_ g: inout Graph) {
         let consumers = consumerCounts(g)
         let graphOutputs = Set(g.outputs.map(\.name))
-        var producerIndex: [String: Int] = [:]
-        for (i, n) in g.nodes.enumerated() { for o in n.outputs { producerIndex[o] = i } }
+        let producerIndex = producers(g)
         var removed = Set<Int>()
         for (ai, act) in g.nodes.enumerated() {
             guard let src = act.inputs.first, let pi = producerIndex[src], !removed.contains(pi),
@@ -179,6 +176,13 @@ public enum GraphPasses {
         g.initializers = g.initializers.filter { used.contains($0.key) }
         // An initializer that ONNX also lists as a graph input is not a runtime input.
         g.inputs = g.inputs.filter { !constants.contains($0.name) || used.contains($0.name) }
+    }
+
+    /// Index of the node producing each value.
+    static func producers(_ g: Graph) -> [String: Int] {
+        var p: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() { for o in n.outputs where !o.isEmpty { p[o] = i } }
+        return p
     }
 
     static func consumerCounts(_ g: Graph) -> [String: Int] {
