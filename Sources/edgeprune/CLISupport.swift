@@ -54,15 +54,15 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Largest single tensor the planner accepts, in MiB.")
     var maxTensorMib: Int = 1024
 
-    @Option(help: "Threads for inference. Only 1 is implemented in this version.")
+    @Option(help: "Threads for inference: large Conv/Gemm layers split their work over them (small layers stay on one thread, where waking workers would cost more than it saves).")
     var threads: Int = 1
 
     func validate() throws {
-        guard threads == 1 else { throw ValidationError("--threads: only 1 thread is implemented in this version") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
         guard maxTensorMib > 0 else { throw ValidationError("--max-tensor-mib must be positive") }
     }
 
     var limits: PlanLimits { PlanLimits(maxTensorBytes: maxTensorMib << 20) }
 
-    func session() throws -> InferenceSession { try ModelLoader.session(model, limits: limits) }
+    func session() throws -> InferenceSession { try ModelLoader.session(model, limits: limits, threads: threads) }
 }

@@ -19,14 +19,17 @@ public struct OpContext {
     public let inputTypes: [TensorType?]
     public let constants: [Tensor?]
     public let limits: PlanLimits
+    /// Worker threads kernels may split their work over (nil: single-threaded).
+    public let pool: WorkerPool?
 
     public init(node: Node, opset: Int, inputTypes: [TensorType?], constants: [Tensor?],
-                limits: PlanLimits = PlanLimits()) {
+                limits: PlanLimits = PlanLimits(), pool: WorkerPool? = nil) {
         self.node = node
         self.opset = opset
         self.inputTypes = inputTypes
         self.constants = constants
         self.limits = limits
+        self.pool = pool
     }
 
     public var inputCount: Int { inputTypes.count }

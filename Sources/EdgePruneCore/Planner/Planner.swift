@@ -15,7 +15,8 @@ public enum Planner {
         var info: ExecutionPlan.StepInfo
     }
 
-    public static func plan(_ graph: Graph, inputShapes: [String: [Int]], limits: PlanLimits = PlanLimits()) throws -> ExecutionPlan {
+    public static func plan(_ graph: Graph, inputShapes: [String: [Int]], limits: PlanLimits = PlanLimits(),
+                            pool: WorkerPool? = nil) throws -> ExecutionPlan {
         let order = try GraphValidation.topologicalOrder(graph)
         var values: [String: Value] = [:]
         for (name, t) in graph.initializers { values[name] = .constant(t) }
@@ -66,7 +67,7 @@ public enum Planner {
                 if case .constant(let t)? = values[name] { return t }
                 return nil
             }
-            let ctx = OpContext(node: node, opset: graph.opset, inputTypes: inputTypes, constants: constants, limits: limits)
+            let ctx = OpContext(node: node, opset: graph.opset, inputTypes: inputTypes, constants: constants, limits: limits, pool: pool)
             let prepared = try OpRegistry.preparer(for: node)(ctx)
             let named = node.outputs.enumerated().filter { !$0.element.isEmpty }
             guard named.allSatisfy({ $0.offset < prepared.outputs.count }) else {

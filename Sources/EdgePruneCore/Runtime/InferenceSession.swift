@@ -4,12 +4,19 @@ public final class InferenceSession: @unchecked Sendable {
     /// The graph after load-time rewrites (folding, fusion).
     public let graph: Graph
     public let limits: PlanLimits
+    /// Threads kernels split large layers over (1: everything on the calling thread).
+    public let threads: Int
+    private let pool: WorkerPool?
     private var plans: [[[Int]]: ExecutionPlan] = [:]
 
-    public init(graph: Graph, limits: PlanLimits = PlanLimits()) throws {
+    public init(graph: Graph, limits: PlanLimits = PlanLimits(), threads: Int = 1) throws {
         self.limits = limits
+        self.threads = threads
         self.graph = try GraphPasses.optimize(graph, limits: limits)
+        pool = threads > 1 ? try WorkerPool(threads: threads) : nil
     }
+
+    deinit { pool?.shutdown() }
 
     public var inputs: [ValueInfo] { graph.runtimeInputs }
     public var outputs: [ValueInfo] { graph.outputs }
@@ -35,7 +42,7 @@ public final class InferenceSession: @unchecked Sendable {
     public func plan(inputShapes: [String: [Int]]) throws -> ExecutionPlan {
         let key = inputs.map { inputShapes[$0.name] ?? [] }
         if let p = plans[key] { return p }
-        let p = try Planner.plan(graph, inputShapes: inputShapes, limits: limits)
+        let p = try Planner.plan(graph, inputShapes: inputShapes, limits: limits, pool: pool)
         plans[key] = p
         return p
     }

@@ -14,9 +14,12 @@ final class ConvKernel: Kernel {
     let pointwise: Bool
     let gemm: UnsafePointer<ep_f32_gemm_config>
     var stage: OutputStage
+    /// Threads split depthwise convs over channels, GEMMs over column panels or row tiles.
+    let split: WorkSplit
+    let splitColumns: Bool
 
     init(batch: Int, groups: Int, inC: Int, outC: Int, geometry: ep_conv2d_geometry, weights: Tensor,
-         bias: Buffer?, stage: OutputStage) {
+         bias: Buffer?, stage: OutputStage, pool: WorkerPool?) {
         self.batch = batch; self.groups = groups; self.inC = inC; self.outC = outC
         self.geometry = geometry
         inPlane = geometry.in_h * geometry.in_w
@@ -28,6 +31,12 @@ final class ConvKernel: Kernel {
         pointwise = geometry.k_h == 1 && geometry.k_w == 1 && geometry.stride_h == 1 && geometry.stride_w == 1
             && geometry.pad_top == 0 && geometry.pad_left == 0 && geometry.out_h == geometry.in_h && geometry.out_w == geometry.in_w
         gemm = ep_f32_gemm_get_config()
+        let k = inC / groups * geometry.k_h * geometry.k_w
+        let work = outC / groups * outPlane * k
+        let panels = (outPlane + Int(gemm.pointee.nr) - 1) / Int(gemm.pointee.nr)
+        let tiles = (outC / groups + Int(gemm.pointee.mr) - 1) / Int(gemm.pointee.mr)
+        splitColumns = panels >= tiles
+        split = WorkSplit(pool: pool, units: depthwise ? inC : (splitColumns ? panels : tiles), work: depthwise ? inC * work : work)
     }
 
     var kernelName: String {
@@ -54,7 +63,9 @@ final class ConvKernel: Kernel {
                 for img in 0..<batch {
                     let xi = x + img * inC * inPlane, yi = y + img * outC * outPlane
                     if depthwise {
-                        ep_f32_dwconv2d(g, inC, xi, w, b, yi, params)
+                        var task = DepthwiseTask(geometry: g, channels: inC, input: xi, weights: w, bias: b, output: yi,
+                                                 params: params, tasks: split.tasks)
+                        split.run(&task) { raw, t in raw.assumingMemoryBound(to: DepthwiseTask.self).pointee.execute(t) }
                         continue
                     }
                     for grp in 0..<groups {
@@ -64,8 +75,11 @@ final class ConvKernel: Kernel {
                         } else {
                             ep_f32_im2col_packed(g, gemm.pointee.nr, xg, packed)
                         }
-                        ep_f32_gemm(gemm, mPerG, outPlane, k, w + grp * mPerG * k, k, packed,
-                                    yi + grp * mPerG * outPlane, outPlane, b.map { $0 + grp * mPerG }, nil, params)
+                        var task = GemmTask(config: gemm, m: mPerG, n: outPlane, k: k, a: w + grp * mPerG * k, lda: k,
+                                            b: packed, c: yi + grp * mPerG * outPlane, ldc: outPlane,
+                                            biasM: b.map { $0 + grp * mPerG }, biasN: nil, params: params,
+                                            tasks: 1, columns: splitColumns)
+                        task.run(split)
                     }
                 }
             }
@@ -118,8 +132,27 @@ enum ConvOps {
         // Weights are used in place (from the mmap for .epm files).
         let kernel = ConvKernel(batch: n, groups: groups, inC: c, outC: m, geometry: g,
                                 weights: wc, bias: bias,
-                                stage: OutputStage(FusedActivation.read(ctx.node)))
+                                stage: OutputStage(FusedActivation.read(ctx.node)), pool: ctx.pool)
         let macs = n * m * geo.output.reduce(1, *) * (c / groups) * kernelShape.reduce(1, *)
         return .kernel(kernel, [y], name: kernel.kernelName, scratch: kernel.scratchBytes, macs: macs)
+    }
+}
+
+/// Depthwise convolution over a range of channels per task.
+struct DepthwiseTask {
+    var geometry: UnsafePointer<ep_conv2d_geometry>
+    var channels: Int
+    var input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    var output: UnsafeMutablePointer<Float>
+    var params: UnsafePointer<ep_f32_minmax_params>
+    var tasks: Int
+
+    func execute(_ t: Int) {
+        let r = WorkSplit.range(t, of: tasks, units: channels)
+        guard !r.isEmpty else { return }
+        let g = geometry.pointee
+        let inPlane = g.in_h * g.in_w, outPlane = g.out_h * g.out_w, taps = g.k_h * g.k_w
+        ep_f32_dwconv2d(geometry, r.count, input + r.lowerBound * inPlane, weights + r.lowerBound * taps,
+                        bias.map { $0 + r.lowerBound }, output + r.lowerBound * outPlane, params)
     }
 }

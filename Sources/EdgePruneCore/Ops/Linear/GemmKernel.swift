@@ -17,12 +17,19 @@ final class GemmKernel: Kernel {
     let addC: (plan: BroadcastPlan, beta: Float)?
     var stage: OutputStage
     let aInput: Int, bInput: Int, cInput: Int
+    /// Threads split the product over column panels (wide outputs) or row tiles (tall ones).
+    let split: WorkSplit
+    let splitColumns: Bool
 
     init(m: Int, n: Int, k: Int, packedB: Buffer?, bRowStride: Int, bColStride: Int, transA: Bool,
          alpha: Float, biasM: Buffer?, biasN: Buffer?, addC: (BroadcastPlan, Float)?, stage: OutputStage,
-         inputs: (a: Int, b: Int, c: Int)) {
+         inputs: (a: Int, b: Int, c: Int), pool: WorkerPool? = nil) {
         self.m = m; self.n = n; self.k = k
         self.config = ep_f32_gemm_get_config()
+        let panels = (n + Int(config.pointee.nr) - 1) / Int(config.pointee.nr)
+        let tiles = (m + Int(config.pointee.mr) - 1) / Int(config.pointee.mr)
+        splitColumns = panels >= tiles
+        split = WorkSplit(pool: pool, units: splitColumns ? panels : tiles, work: m * n * k)
         self.packedB = packedB
         self.bRowStride = bRowStride; self.bColStride = bColStride
         self.transA = transA; self.alpha = alpha
@@ -69,8 +76,7 @@ final class GemmKernel: Kernel {
         if let addC {
             // Product without clamp, then + beta*C, then the output stage.
             var none = ep_f32_minmax_params(min: -.infinity, max: .infinity)
-            ep_f32_gemm(config, m, n, k, a, k, b, y, n, biasM?.raw.assumingMemoryBound(to: Float.self),
-                        biasN?.raw.assumingMemoryBound(to: Float.self), &none)
+            product(a, b, y, &none)
             let c = inputs[cInput].assumingMemoryBound(to: Float.self)
             let beta = addC.beta, plan = addC.plan
             plan.rowOffsetsB.withUnsafeBufferPointer { offB in
@@ -84,12 +90,22 @@ final class GemmKernel: Kernel {
                 for i in 0..<(m * n) { y[i] = min(max(y[i], lo), hi) }
             }
         } else {
-            withUnsafePointer(to: &stage.params) { p in
-                ep_f32_gemm(config, m, n, k, a, k, b, y, n, biasM?.raw.assumingMemoryBound(to: Float.self),
-                            biasN?.raw.assumingMemoryBound(to: Float.self), p)
-            }
+            product(a, b, y, &stage.params)
         }
         if let post = stage.post { post.apply(y, y, m * n) }
+    }
+}
+
+extension GemmKernel {
+    /// y = a x b (+ biases, clamped), split over the pool's threads.
+    @inline(__always)
+    func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                 _ params: UnsafePointer<ep_f32_minmax_params>) {
+        var task = GemmTask(config: config, m: m, n: n, k: k, a: a, lda: k, b: b, c: y, ldc: n,
+                            biasM: biasM.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) },
+                            biasN: biasN.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) },
+                            params: params, tasks: 1, columns: splitColumns)
+        task.run(split)
     }
 }
 

@@ -41,7 +41,7 @@ enum LinearOps {
         let stage = OutputStage(FusedActivation.read(ctx.node))
         let kernel = GemmKernel(m: m, n: n, k: k, packedB: packed, bRowStride: rs, bColStride: cs,
                                 transA: transA, alpha: alpha, biasM: biasM, biasN: biasN, addC: addC,
-                                stage: stage, inputs: (0, 1, 2))
+                                stage: stage, inputs: (0, 1, 2), pool: ctx.pool)
         let scratch = GemmKernel.scratchBytes(m: m, n: n, k: k, packB: packed == nil, transA: transA)
         return .kernel(kernel, [y], name: kernel.kernelName, scratch: scratch, macs: m * n * k)
     }
@@ -77,7 +77,7 @@ enum LinearOps {
             }
             let kernel = GemmKernel(m: rows, n: n, k: k, packedB: packed, bRowStride: n, bColStride: 1,
                                     transA: false, alpha: 1, biasM: nil, biasN: matMulBias(ctx, n: n), addC: nil,
-                                    stage: stage, inputs: (0, 1, 2))
+                                    stage: stage, inputs: (0, 1, 2), pool: ctx.pool)
             let scratch = GemmKernel.scratchBytes(m: rows, n: n, k: k, packB: packed == nil, transA: false)
             return .kernel(kernel, [y], name: kernel.kernelName, scratch: scratch, macs: rows * n * k)
         }
