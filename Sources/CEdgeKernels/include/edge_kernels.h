@@ -124,6 +124,25 @@ typedef struct {
 size_t ep_f32_dwconv2d_list_configs(const ep_f32_dwconv2d_config** out, size_t capacity);
 
 // ---------------------------------------------------------------------------------------------
+// 2-D pooling (NCHW; 1-D pools use a unit height axis) from per-output tap tables computed at
+// prepare time, so padding, dilation and ceil_mode rules live in one place (the caller's).
+typedef struct {
+    size_t input, output, dilation;
+    const ptrdiff_t* start;   // input coordinate of tap 0 per output position (may be negative)
+    const size_t* tap_lo;     // valid taps are [tap_lo, tap_hi) per output position
+    const size_t* tap_hi;
+    const size_t* pad_count;  // taps inside the padded extent (count_include_pad divisor)
+} ep_pool_axis;
+
+/// y = max over valid taps (-FLT_MAX for a window without taps), for `planes` planes.
+void ep_f32_maxpool2d__scalar(const ep_pool_axis* h, const ep_pool_axis* w, size_t planes,
+                              const float* x, float* y);
+/// y = mean over valid taps, or sum / (pad_count_h * pad_count_w) with include_pad; 0 for an
+/// empty window.
+void ep_f32_avgpool2d__scalar(const ep_pool_axis* h, const ep_pool_axis* w, size_t planes,
+                              int include_pad, const float* x, float* y);
+
+// ---------------------------------------------------------------------------------------------
 // CPU features (detected once; cached).
 typedef struct {
     int sse4_1;

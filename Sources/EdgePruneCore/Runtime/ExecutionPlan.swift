@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A graph prepared for concrete input shapes: kernels in order, every pointer they read and
 /// write fixed inside one arena allocated at load. `run()` does nothing else than call the
 /// kernels: no allocation, no validation, no dictionary look-ups.
@@ -71,6 +77,24 @@ public final class ExecutionPlan: @unchecked Sendable {
                 kernels[i].run(inputs: UnsafePointer(table + inputOffsets[i]),
                                outputs: UnsafePointer(mutableTable + outputOffsets[i]),
                                scratch: scratch[i])
+            }
+        }
+    }
+
+    /// Like run(), also adding each kernel's elapsed nanoseconds (monotonic clock) to
+    /// `nanoseconds[i]` (steps.count entries). For per-layer profiles; allocation-free too.
+    public func run(accumulatingNanoseconds nanoseconds: UnsafeMutablePointer<UInt64>) {
+        let table = pointerTable
+        var ts = timespec()
+        table.withMemoryRebound(to: UnsafeMutableRawPointer.self, capacity: 1) { mutableTable in
+            for i in 0..<kernels.count {
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                let t0 = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+                kernels[i].run(inputs: UnsafePointer(table + inputOffsets[i]),
+                               outputs: UnsafePointer(mutableTable + outputOffsets[i]),
+                               scratch: scratch[i])
+                clock_gettime(CLOCK_MONOTONIC, &ts)
+                nanoseconds[i] &+= UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec) &- t0
             }
         }
     }

@@ -1,56 +1,48 @@
-/// MaxPool / AveragePool over N x C x H x W (1-D pools run with H = 1). Each output position
-/// loops over its valid taps only, from tables computed at prepare.
+import CEdgeKernels
+
+/// MaxPool / AveragePool over N x C x H x W (1-D pools run with H = 1), on the C pool kernels.
+/// Each output position loops over its valid taps only, from tables computed at prepare.
 final class Pool2DKernel: Kernel {
     enum Mode { case max, average(includePad: Bool) }
 
     let mode: Mode
     let planes: Int   // N * C
-    let h: PoolAxis, w: PoolAxis
+    /// The tables of both axes in one block the C descriptors point into (owned, freed in deinit).
+    private let tables: UnsafeMutableRawPointer
+    private var h = ep_pool_axis(), w = ep_pool_axis()
 
-    init(mode: Mode, planes: Int, h: PoolAxis, w: PoolAxis) {
+    init(mode: Mode, planes: Int, h hAxis: PoolAxis, w wAxis: PoolAxis) {
         self.mode = mode
         self.planes = planes
-        self.h = h
-        self.w = w
+        let words = 4 * (hAxis.output + wAxis.output)
+        tables = .allocate(byteCount: max(words, 1) * 8, alignment: 8)
+        var cursor = tables
+        func table(_ values: [Int]) -> UnsafeMutableRawPointer {
+            let start = cursor
+            for (i, v) in values.enumerated() { start.storeBytes(of: v, toByteOffset: i * 8, as: Int.self) }
+            cursor += values.count * 8
+            return start
+        }
+        func descriptor(_ a: PoolAxis) -> ep_pool_axis {
+            ep_pool_axis(input: a.input, output: a.output, dilation: a.dilation,
+                         start: UnsafePointer(table(a.start).assumingMemoryBound(to: Int.self)),
+                         tap_lo: UnsafePointer(table(a.tapLo).assumingMemoryBound(to: Int.self)),
+                         tap_hi: UnsafePointer(table(a.tapHi).assumingMemoryBound(to: Int.self)),
+                         pad_count: UnsafePointer(table(a.padCount).assumingMemoryBound(to: Int.self)))
+        }
+        h = descriptor(hAxis)
+        w = descriptor(wAxis)
     }
+
+    deinit { tables.deallocate() }
 
     func run(inputs: UnsafePointer<UnsafeRawPointer>, outputs: UnsafePointer<UnsafeMutableRawPointer>,
              scratch: UnsafeMutableRawPointer) {
         let x = inputs[0].assumingMemoryBound(to: Float.self)
         let y = outputs[0].assumingMemoryBound(to: Float.self)
-        let inH = h.input, inW = w.input, outH = h.output, outW = w.output
-        let dh = h.dilation, dw = w.dilation
-        var isMax = false, includePad = false
         switch mode {
-        case .max: isMax = true
-        case .average(let p): includePad = p
-        }
-        for p in 0..<planes {
-            let xp = x + p &* inH &* inW
-            var yp = y + p &* outH &* outW
-            for oh in 0..<outH {
-                let h0 = h.start[oh], khLo = h.tapLo[oh], khHi = h.tapHi[oh], cntH = h.padCount[oh]
-                for ow in 0..<outW {
-                    let w0 = w.start[ow], kwLo = w.tapLo[ow], kwHi = w.tapHi[ow]
-                    if isMax {
-                        var m = -Float.greatestFiniteMagnitude
-                        for kh in khLo..<khHi {
-                            let row = xp + ((h0 &+ kh &* dh) &* inW &+ w0)
-                            for kw in kwLo..<kwHi where row[kw &* dw] > m { m = row[kw &* dw] }
-                        }
-                        yp[ow] = m
-                    } else {
-                        var s: Float = 0
-                        for kh in khLo..<khHi {
-                            let row = xp + ((h0 &+ kh &* dh) &* inW &+ w0)
-                            for kw in kwLo..<kwHi { s += row[kw &* dw] }
-                        }
-                        let n = includePad ? cntH &* w.padCount[ow] : (khHi &- khLo) &* (kwHi &- kwLo)
-                        yp[ow] = n > 0 ? s / Float(n) : 0
-                    }
-                }
-                yp += outW
-            }
+        case .max: ep_f32_maxpool2d__scalar(&h, &w, planes, x, y)
+        case .average(let includePad): ep_f32_avgpool2d__scalar(&h, &w, planes, includePad ? 1 : 0, x, y)
         }
     }
 }
@@ -71,7 +63,7 @@ enum PoolOps {
         let window = h.kernel * w.kernel
         let (macs, o) = y.count.multipliedReportingOverflow(by: window)
         return .kernel(Pool2DKernel(mode: mode, planes: x.shape[0] * x.shape[1], h: h, w: w), [y],
-                       macs: o ? Int.max : macs)
+                       name: isMax ? "ep_f32_maxpool2d__scalar" : "ep_f32_avgpool2d__scalar", macs: o ? Int.max : macs)
     }
 }
 
