@@ -17,12 +17,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // Pure C microkernels over raw pointers: no allocation, no graph, no threads.
         .target(name: "CEdgeKernels", cSettings: kernelFlags),
         // The runtime: tensors, graph IR, shape inference, ops, planner, executor, .epm format.
-        .target(name: "EdgePruneCore", dependencies: ["CEdgeKernels"]),
+        .target(
+            name: "EdgePruneCore",
+            dependencies: ["CEdgeKernels", .product(name: "Atomics", package: "swift-atomics")]),
         // ONNX import (Swift generated from onnx.proto, committed; see scripts/gen_onnx_proto.sh).
         .target(
             name: "EdgePruneONNX",

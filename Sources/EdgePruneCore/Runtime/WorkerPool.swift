@@ -1,3 +1,4 @@
+import Atomics
 import CEdgeKernels
 #if canImport(Glibc)
 import Glibc
@@ -24,9 +25,16 @@ public final class WorkerPool: @unchecked Sendable {
     private var context: UnsafeMutableRawPointer?
     private var jobCount = 0
     private var nextIndex = 0
-    private var pending = 0
-    private var generation = 0
+    /// Indices not finished yet; the caller spins on it, then sleeps.
+    private let pending = ManagedAtomic<Int>(0)
+    /// Bumped per job; idle workers spin on it for a while before sleeping, because a condition
+    /// variable wake-up costs more than most layers take.
+    private let generation = ManagedAtomic<Int>(0)
     private var stopping = false
+
+    /// Spin iterations before sleeping (about 50-100 us): long enough to bridge consecutive
+    /// layers of one inference, short enough not to burn a core between inferences.
+    static let spinLimit = 20_000
 
     /// A pool of `threads` threads in all (the caller counts as one). Throws when a thread cannot
     /// be created.
@@ -83,13 +91,15 @@ public final class WorkerPool: @unchecked Sendable {
         self.context = context
         jobCount = count
         nextIndex = 0
-        pending = count
-        generation &+= 1
+        pending.store(count, ordering: .relaxed)
+        generation.wrappingIncrement(ordering: .releasing)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(lock)
         runItems()
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 && spins < WorkerPool.spinLimit { spins += 1 }
         pthread_mutex_lock(lock)
-        while pending > 0 { pthread_cond_wait(finished, lock) }
+        while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(finished, lock) }
         self.task = nil
         self.context = nil
         pthread_mutex_unlock(lock)
@@ -107,23 +117,26 @@ public final class WorkerPool: @unchecked Sendable {
             nextIndex += 1
             pthread_mutex_unlock(lock)
             task(context, i)
-            pthread_mutex_lock(lock)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(finished) }
-            pthread_mutex_unlock(lock)
+            if pending.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
+                pthread_mutex_lock(lock)
+                pthread_cond_signal(finished)
+                pthread_mutex_unlock(lock)
+            }
         }
     }
 
     private func workerLoop() {
         var seen = 0
         while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen && spins < WorkerPool.spinLimit { spins += 1 }
             pthread_mutex_lock(lock)
-            while generation == seen && !stopping { pthread_cond_wait(wake, lock) }
+            while generation.load(ordering: .acquiring) == seen && !stopping { pthread_cond_wait(wake, lock) }
             if stopping {
                 pthread_mutex_unlock(lock)
                 return
             }
-            seen = generation
+            seen = generation.load(ordering: .acquiring)
             pthread_mutex_unlock(lock)
             runItems()
         }
