@@ -31,6 +31,22 @@ final class ConvOpsTests: XCTestCase {
         }
     }
 
+    func testPointwiseOverFewPixelsRunsPixelMajor() throws {
+        var rng = TestRandom(seed: 17)
+        for (pixels, outC, batch) in [((2, 2), 40, 1), ((1, 3), 17, 2), ((3, 3), 64, 1), ((1, 1), 16, 3)] {
+            let x = rng.tensor([batch, 24, pixels.0, pixels.1]), w = rng.tensor([outC, 24, 1, 1]), b = rng.tensor([outC])
+            var node = Node(name: "pw", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"])
+            FusedActivation.write(.clip(min: -0.3, max: 0.4), into: &node)
+            let ctx = OpContext(node: node, opset: 13, inputTypes: [x.type, w.type, b.type], constants: [nil, w, b])
+            let prepared = try OpRegistry.preparer(for: node)(ctx)
+            XCTAssertTrue(prepared.kernelName.hasPrefix("pixel-major"), prepared.kernelName)
+            let y = try OpEvaluator.evaluate(node, opset: 13, inputs: [x, w, b])[0]
+            let want = naiveConv(x: x, w: w, b: b, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1)
+            let clipped = Tensor(want.floats.map { min(max($0, -0.3), 0.4) }, shape: want.shape)
+            XCTAssertLessThan(maxAbsDiff(y, clipped), 1e-5, "pixels \(pixels) outC \(outC) batch \(batch)")
+        }
+    }
+
     func testAutoPadSameUpperAndLower() throws {
         var rng = TestRandom(seed: 5)
         let x = rng.tensor([1, 2, 5, 6]), w = rng.tensor([3, 2, 3, 2])

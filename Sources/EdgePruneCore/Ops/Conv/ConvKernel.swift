@@ -129,10 +129,19 @@ enum ConvOps {
             pad_top: is1D ? 0 : geo.padsBegin[0], pad_left: geo.padsBegin.last!,
             out_h: is1D ? 1 : geo.output[0], out_w: geo.output.last!)
         let y = try ctx.checked(TensorType(.float32, [n, m] + geo.output))
+        let stage = OutputStage(FusedActivation.read(ctx.node))
+        let pixels = geo.output.reduce(1, *)
+        let pointwise = kernelShape.allSatisfy { $0 == 1 } && geo.strides.allSatisfy { $0 == 1 }
+            && geo.padsBegin.allSatisfy { $0 == 0 } && geo.output == spatial
+        if PixelMajorPointwiseKernel.applies(groups: groups, pointwise: pointwise, pixels: pixels, outC: m) {
+            let kernel = PixelMajorPointwiseKernel(batch: n, inC: c, outC: m, pixels: pixels, weights: wc, bias: bias,
+                                                   stage: stage, pool: ctx.pool)
+            return .kernel(kernel, [y], name: kernel.kernelName, scratch: kernel.scratchBytes, macs: n * m * pixels * c)
+        }
         // Weights are used in place (from the mmap for .epm files).
         let kernel = ConvKernel(batch: n, groups: groups, inC: c, outC: m, geometry: g,
                                 weights: wc, bias: bias,
-                                stage: OutputStage(FusedActivation.read(ctx.node)), pool: ctx.pool)
+                                stage: stage, pool: ctx.pool)
         let macs = n * m * geo.output.reduce(1, *) * (c / groups) * kernelShape.reduce(1, *)
         return .kernel(kernel, [y], name: kernel.kernelName, scratch: kernel.scratchBytes, macs: macs)
     }
