@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: set-up, the Swift test suite (XCTest), the C kernel tests, and the ONNX
-# backend conformance run through the CLI. Exits non-zero on any failure.
+# Runs every test: set-up, the C kernel tests (native, and aarch64 under qemu as Cortex-A72 and
+# Cortex-A76), the Swift test suite (XCTest), and the ONNX backend conformance run through the
+# CLI. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,10 +10,9 @@ data=$(.venv/bin/python -c 'import onnx, os; print(os.path.join(os.path.dirname(
 export EDGEPRUNE_ONNX_BACKEND_DATA="$data"
 
 echo "== C kernel tests (every SIMD variant this CPU runs vs the scalar reference)"
-mkdir -p .build
-cc -O2 -std=c11 -I Sources/CEdgeKernels/include $(find Sources/CEdgeKernels -name '*.c') \
-    Tests/CKernelTests/kernel_tests.c -lm -o .build/kernel_tests
-.build/kernel_tests
+Tests/CKernelTests/run.sh
+echo "== C kernel tests on aarch64 under qemu"
+toolchains/test-kernels-aarch64.sh
 
 echo "== Swift tests"
 swift build --build-tests
