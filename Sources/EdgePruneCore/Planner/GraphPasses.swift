@@ -71,6 +71,8 @@ public enum GraphPasses {
             let outChannels: Int
             let weightAxisIsRows: Bool
             if producer.opType == "Conv" {
+                // Folding runs before ops validate their inputs: leave odd weights to Conv's errors.
+                guard w.rank >= 3 else { continue }
                 outChannels = w.shape[0]
                 weightAxisIsRows = true
             } else {
@@ -79,7 +81,7 @@ public enum GraphPasses {
                 outChannels = transB ? w.shape[0] : w.shape[1]
                 weightAxisIsRows = transB
             }
-            guard params.scale.count == outChannels else { continue }
+            guard outChannels > 0, params.scale.count == outChannels else { continue }
             // New weights.
             let nw = w.copy()
             let p = nw.pointer(as: Float.self)

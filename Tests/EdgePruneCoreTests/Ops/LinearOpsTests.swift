@@ -87,6 +87,13 @@ final class LinearOpsTests: XCTestCase {
         }
     }
 
+    func testMatMulRejectsAThirdInputThatIsNotABias() {
+        let a = Tensor(zeros: TensorType(.float32, [2, 3])), b = Tensor(zeros: TensorType(.float32, [3, 4]))
+        assertThrows("third is only valid") { _ = try evaluate("MatMul", [a, b, Tensor(int64: [1, 2, 3, 4], shape: [4])]) }
+        assertThrows("third is only valid") { _ = try evaluate("MatMul", [a, b, Tensor(zeros: TensorType(.float32, [5]))]) }
+        XCTAssertNoThrow(try evaluate("MatMul", [a, b, Tensor(zeros: TensorType(.float32, [4]))]))
+    }
+
     func testInnerDimensionMismatchIsAShapeError() {
         assertThrows("inner dimensions differ") {
             _ = try evaluate("Gemm", [Tensor(zeros: TensorType(.float32, [2, 3])), Tensor(zeros: TensorType(.float32, [4, 5]))])

@@ -54,6 +54,15 @@ final class GraphPassesTests: XCTestCase {
         }
     }
 
+    func testMalformedConvBeforeBatchNormIsLeftToConvsOwnErrors() {
+        var rng = TestRandom(seed: 5)
+        for w in [Tensor([1], shape: []), Tensor(zeros: TensorType(.float32, [0, 3, 3, 3]))] {
+            var g = convBNReluGraph(&rng)
+            g.initializers["w"] = w
+            assertThrows("Conv 'conv'") { _ = try InferenceSession(graph: g).plan(batch: 1) }
+        }
+    }
+
     func testNoFusionWhenIntermediateIsAlsoAGraphOutput() throws {
         var rng = TestRandom(seed: 2)
         var g = convBNReluGraph(&rng)

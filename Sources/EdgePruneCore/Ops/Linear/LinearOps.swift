@@ -76,20 +76,24 @@ enum LinearOps {
                 packed = Buffer.packedGemmB(k: k, n: n, src: bc.pointer(as: Float.self), rs: n, cs: 1)
             }
             let kernel = GemmKernel(m: rows, n: n, k: k, packedB: packed, bRowStride: n, bColStride: 1,
-                                    transA: false, alpha: 1, biasM: nil, biasN: matMulBias(ctx, n: n), addC: nil,
+                                    transA: false, alpha: 1, biasM: nil, biasN: try matMulBias(ctx, n: n), addC: nil,
                                     stage: stage, inputs: (0, 1, 2), pool: ctx.pool)
             let scratch = GemmKernel.scratchBytes(m: rows, n: n, k: k, packB: packed == nil, transA: false)
             return .kernel(kernel, [y], name: kernel.kernelName, scratch: scratch, macs: rows * n * k)
         }
+        guard ctx.inputCount == 2 else { throw ctx.error("MatMul takes two inputs, got \(ctx.inputCount)") }
         let kernel = BatchedMatMulKernel(aBatch: aBatch, bBatch: bBatch, batch: batch, m: m, n: n, k: k, stage: stage)
         let scratch = GemmKernel.scratchBytes(m: m, n: n, k: k, packB: true, transA: false)
         return .kernel(kernel, [y], name: kernel.name, scratch: scratch, macs: batchCount * m * n * k)
     }
 
-    /// A bias the planner fused into MatMul (MatMul + Add of a constant [N] vector) is stored as a
-    /// third input; absent otherwise.
-    private static func matMulBias(_ ctx: OpContext, n: Int) -> Buffer? {
-        guard let c = ctx.constant(2), c.count == n else { return nil }
+    /// A bias the planner fused into MatMul (MatMul + Add of a constant [N] vector) rides as a
+    /// third input; ONNX's MatMul has two, so anything else there is an error.
+    private static func matMulBias(_ ctx: OpContext, n: Int) throws -> Buffer? {
+        guard ctx.inputCount > 2 else { return nil }
+        guard let c = ctx.constant(2), c.dtype == .float32, c.shape == [n] else {
+            throw ctx.error("MatMul takes two inputs; a third is only valid as a constant f32 bias of shape [\(n)]")
+        }
         return .floats(c.floats)
     }
 }
