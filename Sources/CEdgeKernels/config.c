@@ -112,3 +112,50 @@ const char* ep_f32_dwconv2d_name(void) { return dwconv_config()->name; }
 size_t ep_f32_dwconv2d_list_configs(const ep_f32_dwconv2d_config** out, size_t capacity) {
     return dwconv_candidates(out, capacity);
 }
+
+// ---------------------------------------------------------------------------------------------
+// f32 sparse (CSR) x dense
+
+static const ep_f32_spmm_csr_config k_spmm_csr_scalar = {
+    ep_f32_spmm_csr_minmax_ukernel_1x4__scalar, "ep_f32_spmm_csr_minmax_ukernel_1x4__scalar"};
+#if EP_ARCH_X86_64
+static const ep_f32_spmm_csr_config k_spmm_csr_avx2_fma = {
+    ep_f32_spmm_csr_minmax_ukernel_1x16__avx2_fma, "ep_f32_spmm_csr_minmax_ukernel_1x16__avx2_fma"};
+#endif
+#if EP_ARCH_ARM64
+static const ep_f32_spmm_csr_config k_spmm_csr_neon = {
+    ep_f32_spmm_csr_minmax_ukernel_1x8__neon, "ep_f32_spmm_csr_minmax_ukernel_1x8__neon"};
+#endif
+
+static size_t spmm_csr_candidates(const ep_f32_spmm_csr_config** out, size_t capacity) {
+    const ep_cpu_features* f = ep_cpu_get_features();
+    const ep_f32_spmm_csr_config* all[4];
+    size_t count = 0;
+    all[count++] = &k_spmm_csr_scalar;
+#if EP_ARCH_X86_64
+    if (f->avx2 && f->fma) all[count++] = &k_spmm_csr_avx2_fma;
+#endif
+#if EP_ARCH_ARM64
+    if (f->neon) all[count++] = &k_spmm_csr_neon;
+#endif
+    (void)f;
+    for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
+    return count;
+}
+
+static const ep_f32_spmm_csr_config* g_spmm_csr_config;
+
+const ep_f32_spmm_csr_config* ep_f32_spmm_csr_get_config(void) {
+    const ep_f32_spmm_csr_config* cfg = __atomic_load_n(&g_spmm_csr_config, __ATOMIC_ACQUIRE);
+    if (cfg == NULL) {
+        const ep_f32_spmm_csr_config* list[4];
+        const size_t count = spmm_csr_candidates(list, 4);
+        cfg = list[count - 1];
+        __atomic_store_n(&g_spmm_csr_config, cfg, __ATOMIC_RELEASE);
+    }
+    return cfg;
+}
+
+size_t ep_f32_spmm_csr_list_configs(const ep_f32_spmm_csr_config** out, size_t capacity) {
+    return spmm_csr_candidates(out, capacity);
+}

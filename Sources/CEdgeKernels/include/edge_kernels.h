@@ -143,6 +143,46 @@ void ep_f32_avgpool2d__scalar(const ep_pool_axis* h, const ep_pool_axis* w, size
                               int include_pad, const float* x, float* y);
 
 // ---------------------------------------------------------------------------------------------
+// f32 unstructured sparse x dense, for Linear layers at small batch:
+//
+//   Y[b, n] = clamp( sum over stored k of W[n, k] * X[b, k] + bias[n] )
+//
+// W (rows = outputs N, cols = inputs K) is in CSR by output row: row n's non-zeros are
+// values[row_ptr[n] .. row_ptr[n+1]) at columns col_idx[...]; 16-bit column indices, so
+// cols <= 65536. X is batch x K with row stride ldx; Y is batch x N with row stride ldy.
+typedef struct {
+    size_t rows, cols;
+    const uint32_t* row_ptr;   // rows + 1 entries, row_ptr[0] == 0, non-decreasing
+    const uint16_t* col_idx;   // row_ptr[rows] entries, each < cols
+    const float* values;       // row_ptr[rows] entries
+} ep_f32_csr_matrix;
+
+typedef void (*ep_f32_spmm_csr_fn)(const ep_f32_csr_matrix* w, size_t batch, const float* x,
+                                   size_t ldx, float* y, size_t ldy, const float* bias,
+                                   const ep_f32_minmax_params* params);
+
+typedef struct {
+    ep_f32_spmm_csr_fn ukernel;
+    const char* name;
+} ep_f32_spmm_csr_config;
+
+/// The sparse kernel selected for this CPU, and every variant it can run (reference first,
+/// preferred last), as for GEMM.
+const ep_f32_spmm_csr_config* ep_f32_spmm_csr_get_config(void);
+size_t ep_f32_spmm_csr_list_configs(const ep_f32_spmm_csr_config** out, size_t capacity);
+
+/// Non-zeros of a dense rows x cols matrix (element (r, c) at w[r*rs + c*cs]).
+size_t ep_f32_csr_count_nonzeros(size_t rows, size_t cols, const float* w, size_t rs, size_t cs);
+/// Packs the non-zeros of a dense matrix into CSR arrays sized by ep_f32_csr_count_nonzeros.
+/// Returns 0, or -1 when cols > 65536 (16-bit indices cannot address it).
+int ep_f32_csr_pack(size_t rows, size_t cols, const float* w, size_t rs, size_t cs,
+                    uint32_t* row_ptr, uint16_t* col_idx, float* values);
+/// Checks CSR arrays from an untrusted source (a model file) holding `nnz` stored values:
+/// returns 0 when consistent, else 1 (row_ptr[0] != 0), 2 (row_ptr decreases), 3 (row_ptr[rows]
+/// != nnz) or 4 (a column index >= cols); *where gets the offending row or entry.
+int ep_f32_csr_validate(const ep_f32_csr_matrix* w, size_t nnz, size_t* where);
+
+// ---------------------------------------------------------------------------------------------
 // CPU features (detected once; cached).
 typedef struct {
     int sse4_1;
