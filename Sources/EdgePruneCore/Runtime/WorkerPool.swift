@@ -180,6 +180,16 @@ struct WorkSplit {
 
 /// One GEMM, C = A x B(packed) + biases, clamped, split by rows or by column panels.
 struct GemmTask {
+    /// How an m x n x k product splits: by column panels when there are at least as many panels
+    /// as row tiles (wide outputs), else by row tiles.
+    static func split(pool: WorkerPool?, config: UnsafePointer<ep_f32_gemm_config>, m: Int, n: Int, k: Int)
+        -> (split: WorkSplit, columns: Bool) {
+        let panels = (n + Int(config.pointee.nr) - 1) / Int(config.pointee.nr)
+        let tiles = (m + Int(config.pointee.mr) - 1) / Int(config.pointee.mr)
+        let columns = panels >= tiles
+        return (WorkSplit(pool: pool, units: columns ? panels : tiles, work: m * n * k), columns)
+    }
+
     var config: UnsafePointer<ep_f32_gemm_config>
     var m: Int, n: Int, k: Int
     var a: UnsafePointer<Float>, lda: Int

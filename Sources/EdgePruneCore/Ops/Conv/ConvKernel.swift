@@ -28,15 +28,21 @@ final class ConvKernel: Kernel {
         self.bias = bias
         self.stage = stage
         depthwise = groups == inC && groups == outC
-        pointwise = geometry.k_h == 1 && geometry.k_w == 1 && geometry.stride_h == 1 && geometry.stride_w == 1
-            && geometry.pad_top == 0 && geometry.pad_left == 0 && geometry.out_h == geometry.in_h && geometry.out_w == geometry.in_w
+        pointwise = ConvKernel.isPointwise(geometry)
         gemm = ep_f32_gemm_get_config()
         let k = inC / groups * geometry.k_h * geometry.k_w
-        let work = outC / groups * outPlane * k
-        let panels = (outPlane + Int(gemm.pointee.nr) - 1) / Int(gemm.pointee.nr)
-        let tiles = (outC / groups + Int(gemm.pointee.mr) - 1) / Int(gemm.pointee.mr)
-        splitColumns = panels >= tiles
-        split = WorkSplit(pool: pool, units: depthwise ? inC : (splitColumns ? panels : tiles), work: depthwise ? inC * work : work)
+        if depthwise {
+            split = WorkSplit(pool: pool, units: inC, work: inC * outPlane * k)
+            splitColumns = false
+        } else {
+            (split, splitColumns) = GemmTask.split(pool: pool, config: gemm, m: outC / groups, n: outPlane, k: k)
+        }
+    }
+
+    /// 1x1, stride 1, no padding: the input planes are the GEMM's right-hand side as they are.
+    static func isPointwise(_ g: ep_conv2d_geometry) -> Bool {
+        g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0
+            && g.out_h == g.in_h && g.out_w == g.in_w
     }
 
     var kernelName: String {
@@ -131,9 +137,7 @@ enum ConvOps {
         let y = try ctx.checked(TensorType(.float32, [n, m] + geo.output))
         let stage = OutputStage(FusedActivation.read(ctx.node))
         let pixels = geo.output.reduce(1, *)
-        let pointwise = kernelShape.allSatisfy { $0 == 1 } && geo.strides.allSatisfy { $0 == 1 }
-            && geo.padsBegin.allSatisfy { $0 == 0 } && geo.output == spatial
-        if PixelMajorPointwiseKernel.applies(groups: groups, pointwise: pointwise, pixels: pixels, outC: m) {
+        if PixelMajorPointwiseKernel.applies(groups: groups, pointwise: ConvKernel.isPointwise(g), pixels: pixels, outC: m) {
             let kernel = PixelMajorPointwiseKernel(batch: n, inC: c, outC: m, pixels: pixels, weights: wc, bias: bias,
                                                    stage: stage, pool: ctx.pool)
             return .kernel(kernel, [y], name: kernel.kernelName, scratch: kernel.scratchBytes, macs: n * m * pixels * c)

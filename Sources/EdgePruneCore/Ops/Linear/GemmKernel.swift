@@ -26,10 +26,7 @@ final class GemmKernel: Kernel {
          inputs: (a: Int, b: Int, c: Int), pool: WorkerPool? = nil) {
         self.m = m; self.n = n; self.k = k
         self.config = ep_f32_gemm_get_config()
-        let panels = (n + Int(config.pointee.nr) - 1) / Int(config.pointee.nr)
-        let tiles = (m + Int(config.pointee.mr) - 1) / Int(config.pointee.mr)
-        splitColumns = panels >= tiles
-        split = WorkSplit(pool: pool, units: splitColumns ? panels : tiles, work: m * n * k)
+        (split, splitColumns) = GemmTask.split(pool: pool, config: config, m: m, n: n, k: k)
         self.packedB = packedB
         self.bRowStride = bRowStride; self.bColStride = bColStride
         self.transA = transA; self.alpha = alpha
