@@ -25,8 +25,9 @@ fi
 out="${TMPDIR:-/tmp}/edgeprune-aarch64"
 mkdir -p "$out"
 mapfile -t sources < <(find "$root/Sources/CEdgeKernels" -name '*.c' | sort)
+mapfile -t tests < <(find "$root/Tests/CKernelTests" -name 'test_*.c' | sort)
 aarch64-linux-gnu-gcc -O2 -static -Wall -Wextra -I "$root/Sources/CEdgeKernels/include" "${sources[@]}" \
-    "$root/Tests/CKernelTests/kernel_tests.c" -lm -o "$out/kernel_tests"
+    "${tests[@]}" -lm -o "$out/kernel_tests"
 
 passed=0 failed=0
 for cpu in cortex-a72 cortex-a76; do

@@ -2,6 +2,11 @@
 // constant; the only mutable state is the cached choice (an atomic pointer, so concurrent first
 // calls are race-free: each computes the same answer).
 #include "ep_ukernels.h"
+#include "f32-linear-dense/ukernels.h"
+#include "f32-spmm-bsr/ukernels.h"
+#include "f32-spmm-nm/ukernels.h"
+#include "f32-spmm-pixels/ukernels.h"
+#include "qs8-linear/ukernels.h"
 
 // ---------------------------------------------------------------------------------------------
 // f32 GEMM
@@ -159,3 +164,54 @@ const ep_f32_spmm_csr_config* ep_f32_spmm_csr_get_config(void) {
 size_t ep_f32_spmm_csr_list_configs(const ep_f32_spmm_csr_config** out, size_t capacity) {
     return spmm_csr_candidates(out, capacity);
 }
+
+// ---------------------------------------------------------------------------------------------
+// f32 Linear weight formats: every (format, kernel) pair, with the ISA each kernel needs.
+
+enum { EP_ISA_SCALAR, EP_ISA_SSE41, EP_ISA_AVX2_FMA, EP_ISA_NEON, EP_ISA_NEON_DOTPROD };
+
+static int isa_available(int isa) {
+    const ep_cpu_features* f = ep_cpu_get_features();
+    switch (isa) {
+        case EP_ISA_SCALAR: return 1;
+        case EP_ISA_SSE41: return f->sse4_1;
+        case EP_ISA_AVX2_FMA: return f->avx2 && f->fma;
+        case EP_ISA_NEON: return f->neon;
+        case EP_ISA_NEON_DOTPROD: return f->neon && f->neon_dotprod;
+        default: return 0;
+    }
+}
+
+typedef struct {
+    ep_f32_linear_kernel kernel;
+    int isa;
+} f32_linear_entry;
+
+// Grouped by format; within a format: the scalar reference first, the preferred variant last.
+static const f32_linear_entry k_f32_linear[] = {
+    // BEGIN f32-linear-dense (dense format: GEMV / small-batch GEMM)
+    // END f32-linear-dense
+    // BEGIN f32-spmm-csr (unstructured)
+    // END f32-spmm-csr
+    // BEGIN f32-spmm-bsr (block sparse)
+    // END f32-spmm-bsr
+    // BEGIN f32-spmm-nm (N:M)
+    // END f32-spmm-nm
+    {{NULL, NULL, NULL, 0}, EP_ISA_SCALAR},  // terminator
+};
+
+size_t ep_f32_linear_list_kernels(const ep_f32_linear_kernel** out, size_t capacity) {
+    size_t count = 0;
+    for (size_t i = 0; k_f32_linear[i].kernel.format != NULL; i++) {
+        if (!isa_available(k_f32_linear[i].isa)) continue;
+        if (count < capacity) out[count] = &k_f32_linear[i].kernel;
+        count++;
+    }
+    return count;
+}
+
+// BEGIN f32-spmm-pixels (sparse conv over pixels: tables and list function)
+// END f32-spmm-pixels
+
+// BEGIN qs8-linear (int8 Linear formats and kernels: tables and list function)
+// END qs8-linear

@@ -11,9 +11,10 @@ src="$root/Sources/CEdgeKernels"
 out="${TMPDIR:-/tmp}/edgeprune-ckernel-tests"
 mkdir -p "$out"
 mapfile -t sources < <(find "$src" -name '*.c' | sort)
+mapfile -t tests < <(find "$root/Tests/CKernelTests" -name 'test_*.c' | sort)
 cc_bin="${CC:-cc}"
 
-"$cc_bin" -O2 -Wall -Wextra -I "$src/include" "${sources[@]}" "$root/Tests/CKernelTests/kernel_tests.c" \
+"$cc_bin" -O2 -Wall -Wextra -I "$src/include" "${sources[@]}" "${tests[@]}" \
     -lm -o "$out/kernel_tests"
 "$out/kernel_tests"
 
@@ -22,7 +23,7 @@ for arg in "$@"; do
         --arm64)
             if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64-static >/dev/null; then
                 aarch64-linux-gnu-gcc -O2 -static -Wall -Wextra -I "$src/include" "${sources[@]}" \
-                    "$root/Tests/CKernelTests/kernel_tests.c" -lm -o "$out/kernel_tests_arm64"
+                    "${tests[@]}" -lm -o "$out/kernel_tests_arm64"
                 qemu-aarch64-static -cpu cortex-a72 "$out/kernel_tests_arm64"
             else
                 echo "skipping arm64: aarch64-linux-gnu-gcc or qemu-aarch64-static not installed"

@@ -183,6 +183,59 @@ int ep_f32_csr_pack(size_t rows, size_t cols, const float* w, size_t rs, size_t 
 int ep_f32_csr_validate(const ep_f32_csr_matrix* w, size_t nnz, size_t* where);
 
 // ---------------------------------------------------------------------------------------------
+// f32 Linear weight formats: one interface for dense and every sparse format, so the planner and
+// `bench-kernels` can pack a weight into each format, time each kernel and keep the fastest.
+//
+//   Y[b, n] = clamp( sum_k W[n, k] * X[b, k] + bias[n] )      n < rows (outputs), k < cols (inputs)
+//
+// W is given dense to pack(): element (n, k) at w[n*rs + k*cs]. The packed form is one opaque,
+// position-independent blob (it starts with a small header holding rows and cols) that pack()
+// writes into caller memory aligned to 64 bytes; a blob read from a model file is checked by
+// validate() before any kernel sees it. Kernels write Y only for rows [row_begin, row_end);
+// row_begin is a multiple of the format's row_group (callers split rows across threads with it).
+// X is batch x cols with row stride ldx; Y is batch x rows with row stride ldy.
+typedef struct ep_f32_linear_format {
+    const char* name;            // "dense", "csr", "bsr8x1", "nm2:4", ... (stable: used in files)
+    size_t block_rows;           // zeros this format skips come in blocks of block_rows x
+    size_t block_cols;           //   block_cols (1 x 1 for unstructured; 0 x 0 for dense)
+    size_t nm_n, nm_m;           // N:M along k (n non-zeros kept in each group of m), else 0, 0
+    size_t row_group;            // rows per kernel step; row ranges start at multiples of this
+    /// Bytes of the packed form of W, or 0 when W's zero pattern does not fit the format (a 2:4
+    /// format and a group of four holding three non-zeros) or the shape is out of its range.
+    size_t (*packed_size)(size_t rows, size_t cols, const float* w, size_t rs, size_t cs);
+    /// Packs W into dst (packed_size bytes, 64-byte aligned). Returns 0, or -1 when W does not fit.
+    int (*pack)(size_t rows, size_t cols, const float* w, size_t rs, size_t cs, void* dst);
+    /// Checks a blob of `size` bytes from an untrusted source against rows x cols: returns 0 when
+    /// every offset and index is in range and consistent; otherwise non-zero, with *what set to a
+    /// static message ("column index out of range") and *where to the offending entry.
+    int (*validate)(const void* packed, size_t size, size_t rows, size_t cols, const char** what,
+                    size_t* where);
+    /// Weights stored in the blob (non-zeros plus any zeros a block or N:M group keeps).
+    size_t (*stored)(const void* packed);
+} ep_f32_linear_format;
+
+typedef void (*ep_f32_linear_fn)(const void* packed, size_t row_begin, size_t row_end,
+                                 size_t batch, const float* x, size_t ldx, float* y, size_t ldy,
+                                 const float* bias, const ep_f32_minmax_params* params);
+
+typedef struct {
+    const ep_f32_linear_format* format;
+    ep_f32_linear_fn run;
+    const char* name;            // e.g. "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__avx2_fma"
+    int reference;               // 1 for the scalar oracle of its format
+} ep_f32_linear_kernel;
+
+/// Every Linear kernel this CPU can run, grouped by format; within a format the reference comes
+/// first and the preferred variant last. Returns the count.
+size_t ep_f32_linear_list_kernels(const ep_f32_linear_kernel** out, size_t capacity);
+
+// BEGIN f32-spmm-pixels (sparse weights x dense pixels: convolution in its GEMM form)
+// END f32-spmm-pixels
+
+// BEGIN qs8-linear (int8 Linear formats)
+// END qs8-linear
+
+// ---------------------------------------------------------------------------------------------
 // CPU features (detected once; cached).
 typedef struct {
     int sse4_1;
