@@ -13,6 +13,9 @@ What it writes (relative to --out, default Tests/Fixtures):
   digits/digits_{mlp,cnn}_expected.npy                  ONNX Runtime logits (goldens)
   digits/info.json                                      split, accuracies, versions
   models/digits_mlp.onnx, models/digits_cnn.onnx        trained models, opset 13
+  models/digits_mlp1024{,_pruned90}.onnx                wide MLP, and a copy pruned to 90% in PyTorch
+  digits/digits_mlp1024{,_pruned90}_expected.npy,
+  digits/info_wide_mlp.json                             its goldens and how it was made
   zoo/<name>_op<N>/{model.onnx,input*.npy,expected*.npy} small models at opsets 11..17
   zoo/manifest.json                                     machine-readable zoo index
   README.md                                             human-readable description
@@ -48,6 +51,7 @@ from onnx import numpy_helper, shape_inference  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 from torch import nn  # noqa: E402
 
+from fixtures.wide_mlp import make_wide_mlp  # noqa: E402
 from fixtures.zoo_models import randomize_batchnorm, stable_seed, zoo_specs  # noqa: E402
 
 DIGITS_SEED = 0
@@ -601,6 +605,10 @@ match the models they sit next to.
 | `digits/info.json` | split parameters, accuracies, op types, versions |
 | `models/digits_mlp.onnx` | opset 13, input `input` `[batch, 64]`, output `logits` `[batch, 10]`: Linear 64-128-64-10 with ReLU (3 x Gemm transB=1) |
 | `models/digits_cnn.onnx` | opset 13, input `input` `[batch, 1, 8, 8]`, output `logits`: Conv(1->16,3x3,pad 1)+BatchNormalization+Relu, Conv(16->32)+BatchNormalization+Relu, MaxPool 2, Flatten, Gemm 512->64, Relu, (Dropout removed), Gemm 64->10 |
+| `models/digits_mlp1024.onnx` | opset 13, Linear 64-1024-1024-10 with ReLU (1.1M parameters), input `input` `[batch, 64]`, output `logits` |
+| `models/digits_mlp1024_pruned90.onnx` | the same network pruned in PyTorch (`torch.nn.utils.prune.global_unstructured`, L1, 90%; 5 masked fine-tune epochs; `prune.remove`): zeros stored in dense initializers |
+| `digits/digits_mlp1024{,_pruned90}_expected.npy` | float32 `[{n_test}, 10]` ORT logits of those models on `test_x_mlp.npy` |
+| `digits/info_wide_mlp.json` | how the wide MLPs were made, weight zero fraction, accuracies |
 
 Test accuracy: {accuracies}.
 
@@ -695,7 +703,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "Tests" / "Fixtures",
                     help="output directory (default: <repo>/Tests/Fixtures)")
-    ap.add_argument("--only", choices=["all", "digits", "zoo"], default="all",
+    ap.add_argument("--only", choices=["all", "digits", "wide-mlp", "zoo"], default="all",
                     help="regenerate only part of the fixtures (README/manifest are written with --only all/zoo)")
     ap.add_argument("--no-torchvision", action="store_true",
                     help="skip the torchvision models (mobilenet_v2, squeezenet1_1) even if torchvision is installed "
@@ -721,6 +729,11 @@ def main(argv=None) -> int:
         digits = make_digits(w, out)
     elif (out / "digits" / "info.json").exists():
         digits = json.loads((out / "digits" / "info.json").read_text())
+
+    if args.only in ("all", "wide-mlp"):
+        make_wide_mlp(w, out, load_split=load_digits_split, train=train, set_determinism=set_determinism,
+                      export_onnx=export_onnx, ort_session=ort_session, opset=DIGITS_OPSET,
+                      seed=DIGITS_SEED, versions=versions)
 
     if args.only in ("all", "zoo"):
         entries = make_zoo(w, out, with_tv)
