@@ -8,10 +8,11 @@ public enum ModelLoader {
     }
 
     /// Loads and prepares a session (validation, folding and fusion happen here).
-    public static func session(_ path: String, limits: PlanLimits = PlanLimits(), threads: Int = 1) throws -> InferenceSession {
+    public static func session(_ path: String, limits: PlanLimits = PlanLimits(), threads: Int = 1,
+                               policy: KernelPolicy = KernelPolicy()) throws -> InferenceSession {
         let graph = try load(path, limits: limits)
         do {
-            return try InferenceSession(graph: graph, limits: limits, threads: threads)
+            return try InferenceSession(graph: graph, limits: limits, threads: threads, policy: policy)
         } catch let e as EdgePruneError {
             throw EdgePruneError(e.kind, "'\(path)': \(e.message)")
         }

@@ -57,12 +57,23 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for inference: large Conv/Gemm layers split their work over them (small layers stay on one thread, where waking workers would cost more than it saves).")
     var threads: Int = 1
 
+    @Option(help: ArgumentHelp("Weight format for Linear layers (Gemm/MatMul with constant weights): 'auto' times every format the weight fits when the model loads and keeps the fastest per layer; 'gemm' is the blocked dense GEMM; or a format name (\(LinearFormats.formatNames.joined(separator: ", "))), used where the weight fits it.", valueName: "format"))
+    var linearFormat: String = "auto"
+
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
+        let known = ["auto", "gemm"] + LinearFormats.formatNames
+        guard known.contains(linearFormat) else {
+            throw ValidationError("--linear-format must be one of \(known.joined(separator: ", ")); got '\(linearFormat)'")
+        }
         guard maxTensorMib > 0 else { throw ValidationError("--max-tensor-mib must be positive") }
     }
 
     var limits: PlanLimits { PlanLimits(maxTensorBytes: maxTensorMib << 20) }
 
-    func session() throws -> InferenceSession { try ModelLoader.session(model, limits: limits, threads: threads) }
+    var policy: KernelPolicy { KernelPolicy(linearFormat: linearFormat == "auto" ? nil : linearFormat) }
+
+    func session() throws -> InferenceSession {
+        try ModelLoader.session(model, limits: limits, threads: threads, policy: policy)
+    }
 }

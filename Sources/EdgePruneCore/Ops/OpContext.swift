@@ -21,15 +21,18 @@ public struct OpContext {
     public let limits: PlanLimits
     /// Worker threads kernels may split their work over (nil: single-threaded).
     public let pool: WorkerPool?
+    /// How kernels and weight formats are chosen.
+    public let policy: KernelPolicy
 
     public init(node: Node, opset: Int, inputTypes: [TensorType?], constants: [Tensor?],
-                limits: PlanLimits = PlanLimits(), pool: WorkerPool? = nil) {
+                limits: PlanLimits = PlanLimits(), pool: WorkerPool? = nil, policy: KernelPolicy = KernelPolicy()) {
         self.node = node
         self.opset = opset
         self.inputTypes = inputTypes
         self.constants = constants
         self.limits = limits
         self.pool = pool
+        self.policy = policy
     }
 
     public var inputCount: Int { inputTypes.count }

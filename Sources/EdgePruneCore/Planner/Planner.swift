@@ -16,7 +16,7 @@ public enum Planner {
     }
 
     public static func plan(_ graph: Graph, inputShapes: [String: [Int]], limits: PlanLimits = PlanLimits(),
-                            pool: WorkerPool? = nil) throws -> ExecutionPlan {
+                            pool: WorkerPool? = nil, policy: KernelPolicy = KernelPolicy()) throws -> ExecutionPlan {
         let order = try GraphValidation.topologicalOrder(graph)
         var values: [String: Value] = [:]
         for (name, t) in graph.initializers { values[name] = .constant(t) }
@@ -67,7 +67,8 @@ public enum Planner {
                 if case .constant(let t)? = values[name] { return t }
                 return nil
             }
-            let ctx = OpContext(node: node, opset: graph.opset, inputTypes: inputTypes, constants: constants, limits: limits, pool: pool)
+            let ctx = OpContext(node: node, opset: graph.opset, inputTypes: inputTypes, constants: constants, limits: limits, pool: pool,
+                                policy: policy)
             let prepared = try OpRegistry.preparer(for: node)(ctx)
             let named = node.outputs.enumerated().filter { !$0.element.isEmpty }
             guard named.allSatisfy({ $0.offset < prepared.outputs.count }) else {

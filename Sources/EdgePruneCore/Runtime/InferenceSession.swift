@@ -6,12 +6,16 @@ public final class InferenceSession: @unchecked Sendable {
     public let limits: PlanLimits
     /// Threads kernels split large layers over (1: everything on the calling thread).
     public let threads: Int
+    /// How Linear weight formats and kernels are chosen.
+    public let policy: KernelPolicy
     private let pool: WorkerPool?
     private var plans: [[[Int]]: ExecutionPlan] = [:]
 
-    public init(graph: Graph, limits: PlanLimits = PlanLimits(), threads: Int = 1) throws {
+    public init(graph: Graph, limits: PlanLimits = PlanLimits(), threads: Int = 1,
+                policy: KernelPolicy = KernelPolicy()) throws {
         self.limits = limits
         self.threads = threads
+        self.policy = policy
         self.graph = try GraphPasses.optimize(graph, limits: limits)
         pool = threads > 1 ? try WorkerPool(threads: threads) : nil
     }
@@ -42,7 +46,7 @@ public final class InferenceSession: @unchecked Sendable {
     public func plan(inputShapes: [String: [Int]]) throws -> ExecutionPlan {
         let key = inputs.map { inputShapes[$0.name] ?? [] }
         if let p = plans[key] { return p }
-        let p = try Planner.plan(graph, inputShapes: inputShapes, limits: limits, pool: pool)
+        let p = try Planner.plan(graph, inputShapes: inputShapes, limits: limits, pool: pool, policy: policy)
         plans[key] = p
         return p
     }

@@ -109,7 +109,7 @@ extension GemmKernel {
 extension Buffer {
     /// Packs a K x N matrix (element (k, n) at src[k*rs + n*cs]) for the selected GEMM kernel,
     /// scaled by `scale`.
-    static func packedGemmB(k: Int, n: Int, src: UnsafePointer<Float>, rs: Int, cs: Int, scale: Float = 1) -> Buffer {
+    public static func packedGemmB(k: Int, n: Int, src: UnsafePointer<Float>, rs: Int, cs: Int, scale: Float = 1) -> Buffer {
         let cfg = ep_f32_gemm_get_config()!
         let count = Int(ep_f32_gemm_packed_b_size(k, n, cfg.pointee.nr))
         let buf = Buffer(byteCount: count * 4)

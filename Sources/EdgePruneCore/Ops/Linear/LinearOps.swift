@@ -39,6 +39,12 @@ enum LinearOps {
             }
         }
         let stage = OutputStage(FusedActivation.read(ctx.node))
+        if let bc = ctx.constant(1), !transA, biasM == nil, addC == nil {
+            let scaled = alpha == 1 ? bc.floats : bc.floats.map { $0 * alpha }
+            if let op = scaled.withUnsafeBufferPointer({ w in
+                formatLinear(ctx, batch: m, rows: n, cols: k, w: w.baseAddress!, rs: cs, cs: rs, bias: biasN, stage: stage, y: y)
+            }) { return op }
+        }
         let kernel = GemmKernel(m: m, n: n, k: k, packedB: packed, bRowStride: rs, bColStride: cs,
                                 transA: transA, alpha: alpha, biasM: biasM, biasN: biasN, addC: addC,
                                 stage: stage, inputs: (0, 1, 2), pool: ctx.pool)
@@ -71,12 +77,16 @@ enum LinearOps {
         if bBatch.reduce(1, *) == 1 && batch == aBatch {
             // One GEMM: the rows of every A batch entry times the single B.
             let rows = batchCount * m
+            let bias = try matMulBias(ctx, n: n)
+            if let bc = ctx.constant(1), let op = bc.floats.withUnsafeBufferPointer({ w in
+                formatLinear(ctx, batch: rows, rows: n, cols: k, w: w.baseAddress!, rs: 1, cs: n, bias: bias, stage: stage, y: y)
+            }) { return op }
             var packed: Buffer? = nil
             if let bc = ctx.constant(1) {
                 packed = Buffer.packedGemmB(k: k, n: n, src: bc.pointer(as: Float.self), rs: n, cs: 1)
             }
             let kernel = GemmKernel(m: rows, n: n, k: k, packedB: packed, bRowStride: n, bColStride: 1,
-                                    transA: false, alpha: 1, biasM: nil, biasN: try matMulBias(ctx, n: n), addC: nil,
+                                    transA: false, alpha: 1, biasM: nil, biasN: bias, addC: nil,
                                     stage: stage, inputs: (0, 1, 2), pool: ctx.pool)
             let scratch = GemmKernel.scratchBytes(m: rows, n: n, k: k, packB: packed == nil, transA: false)
             return .kernel(kernel, [y], name: kernel.kernelName, scratch: scratch, macs: rows * n * k)
@@ -85,6 +95,19 @@ enum LinearOps {
         let kernel = BatchedMatMulKernel(aBatch: aBatch, bBatch: bBatch, batch: batch, m: m, n: n, k: k, stage: stage)
         let scratch = GemmKernel.scratchBytes(m: m, n: n, k: k, packB: true, transA: false)
         return .kernel(kernel, [y], name: kernel.name, scratch: scratch, macs: batchCount * m * n * k)
+    }
+
+    /// Y = X Wᵀ + bias in a Linear weight format when LinearSelection prefers one to the GEMM
+    /// (W is rows x cols, element (n, k) at w[n*rs + k*cs]); nil to use the GEMM.
+    private static func formatLinear(_ ctx: OpContext, batch: Int, rows: Int, cols: Int, w: UnsafePointer<Float>,
+                                     rs: Int, cs: Int, bias: Buffer?, stage: OutputStage, y: TensorType) -> PreparedOp? {
+        let biasPointer = bias.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) }
+        let choice = LinearSelection.choose(policy: ctx.policy, batch: batch, rows: rows, cols: cols, w: w,
+                                            rs: rs, cs: cs, bias: biasPointer)
+        guard let k = choice.kernel, let packed = choice.packed else { return nil }
+        let kernel = FormatLinearKernel(kernel: k, packed: packed, batch: batch, rows: rows, cols: cols, bias: bias,
+                                        stage: stage, pool: ctx.pool, why: choice.why)
+        return .kernel(kernel, [y], name: kernel.description, scratch: 0, macs: batch * rows * cols)
     }
 
     /// A bias the planner fused into MatMul (MatMul + Add of a constant [N] vector) rides as a

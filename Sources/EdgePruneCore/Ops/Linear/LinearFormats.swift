@@ -1,0 +1,90 @@
+import CEdgeKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The f32 Linear weight formats of the C kernel library (dense and every sparse format), as
+/// Swift values: listing, packing, validating and timing them.
+public enum LinearFormats {
+    /// Every kernel this CPU can run, grouped by format (reference first, preferred last).
+    /// (Pointers into the C library's constant tables: immutable, so safe to share.)
+    nonisolated(unsafe) public static let kernels: [UnsafePointer<ep_f32_linear_kernel>] = {
+        let count = ep_f32_linear_list_kernels(nil, 0)
+        var list = [UnsafePointer<ep_f32_linear_kernel>?](repeating: nil, count: count)
+        _ = list.withUnsafeMutableBufferPointer { ep_f32_linear_list_kernels($0.baseAddress, count) }
+        return list.compactMap { $0 }
+    }()
+
+    /// The preferred (fastest ISA) kernel of each format, in listing order.
+    nonisolated(unsafe) public static let preferred: [UnsafePointer<ep_f32_linear_kernel>] = {
+        var out: [UnsafePointer<ep_f32_linear_kernel>] = []
+        for k in kernels {
+            if let last = out.last, last.pointee.format == k.pointee.format { out[out.count - 1] = k } else { out.append(k) }
+        }
+        return out
+    }()
+
+    public static var formatNames: [String] { preferred.map { String(cString: $0.pointee.format.pointee.name) } }
+
+    /// The preferred kernel of the format called `name`.
+    public static func kernel(format name: String) -> UnsafePointer<ep_f32_linear_kernel>? {
+        preferred.first { String(cString: $0.pointee.format.pointee.name) == name }
+    }
+
+    /// Packs W (rows x cols, element (n, k) at w[n*rs + k*cs]) into `kernel`'s format, or nil when
+    /// W's zero pattern does not fit it.
+    public static func pack(_ kernel: UnsafePointer<ep_f32_linear_kernel>, rows: Int, cols: Int,
+                            w: UnsafePointer<Float>, rs: Int, cs: Int) -> Buffer? {
+        let f = kernel.pointee.format.pointee
+        let size = f.packed_size(rows, cols, w, rs, cs)
+        guard size > 0 else { return nil }
+        let buf = Buffer(byteCount: size)
+        guard f.pack(rows, cols, w, rs, cs, buf.raw) == 0 else { return nil }
+        return buf
+    }
+
+    /// Checks a packed blob from a file; throws naming the problem.
+    public static func validate(_ format: UnsafePointer<ep_f32_linear_format>, _ blob: UnsafeRawPointer, size: Int,
+                                rows: Int, cols: Int, what context: String) throws {
+        var what: UnsafePointer<CChar>? = nil
+        var where_ = 0
+        if format.pointee.validate(blob, size, rows, cols, &what, &where_) != 0 {
+            let message = what.map { String(cString: $0) } ?? "inconsistent"
+            throw EdgePruneError(.invalidModel, "\(context): \(String(cString: format.pointee.name)) weight: \(message) (at entry \(where_))")
+        }
+    }
+
+    /// Fraction of exact zeros in W.
+    public static func zeroFraction(rows: Int, cols: Int, w: UnsafePointer<Float>, rs: Int, cs: Int) -> Double {
+        guard rows > 0, cols > 0 else { return 0 }
+        var zeros = 0
+        for n in 0..<rows { for k in 0..<cols where w[n * rs + k * cs] == 0 { zeros += 1 } }
+        return Double(zeros) / Double(rows * cols)
+    }
+
+    /// Median microseconds of one call of `body`, over `rounds` rounds of enough repetitions to
+    /// last about `roundMicros` each (after one warm-up call).
+    public static func medianMicros(rounds: Int = 7, roundMicros: Double = 200, _ body: () -> Void) -> Double {
+        body()
+        let t0 = monotonicNanos()
+        body()
+        let once = max(Double(monotonicNanos() - t0) / 1000, 0.05)
+        let reps = max(1, min(10_000, Int(roundMicros / once)))
+        var samples: [Double] = []
+        for _ in 0..<rounds {
+            let s = monotonicNanos()
+            for _ in 0..<reps { body() }
+            samples.append(Double(monotonicNanos() - s) / 1000 / Double(reps))
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    static func monotonicNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+}
