@@ -38,17 +38,7 @@ EP_DECLARE_F32_DWCONV2D(ep_f32_dwconv2d_minmax_ukernel_row16__avx2_fma);
 EP_DECLARE_F32_DWCONV2D(ep_f32_dwconv2d_minmax_ukernel_row8__neon);
 #endif
 
-#define EP_DECLARE_F32_SPMM_CSR(fn)                                                      \
-    void fn(const ep_f32_csr_matrix* w, size_t batch, const float* x, size_t ldx, float* y,  \
-            size_t ldy, const float* bias, const ep_f32_minmax_params* params)
-
-EP_DECLARE_F32_SPMM_CSR(ep_f32_spmm_csr_minmax_ukernel_1x4__scalar);
-#if EP_ARCH_X86_64
-EP_DECLARE_F32_SPMM_CSR(ep_f32_spmm_csr_minmax_ukernel_1x16__avx2_fma);
-#endif
-#if EP_ARCH_ARM64
-EP_DECLARE_F32_SPMM_CSR(ep_f32_spmm_csr_minmax_ukernel_1x8__neon);
-#endif
+// The f32 sparse Linear kernels (csr, csc, nm) are declared in their family folders' ukernels.h.
 
 // ---------------------------------------------------------------------------------------------
 // Small copy helpers.

@@ -1,104 +1,115 @@
-// CSR packing, validation and every CSR x dense variant against a double-precision product.
+// "csr" and "csc" Linear format specifics: corrupt blobs are rejected by validate with the right
+// message, and shapes out of range are refused. (Every kernel of both formats is tested against a
+// double-precision product by the generic harness in test_f32_linear.c.)
 #include "test_support.h"
 
-// ---------------------------------------------------------------------------------------------
-// f32 sparse (CSR) x dense
+#include <stdint.h>
 
-static void test_spmm_csr_case(const ep_f32_spmm_csr_config** cfgs, size_t ncfg) {
-    static const double sparsities[] = {0.0, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0};
-    const size_t rows = rnd_range(1, 70), cols = rnd_range(1, 300), batch = rnd_range(1, 4);
-    const double sparsity = sparsities[rnd() % 7];
-    const size_t ldx = cols + rnd_range(0, 3), ldy = rows + rnd_range(0, 3);
-    float* w = xmalloc(sizeof(float) * rows * cols);
-    float* x = xmalloc(sizeof(float) * batch * ldx);
-    float* bias = rnd() % 2 ? xmalloc(sizeof(float) * rows) : NULL;
-    float* y = xmalloc(sizeof(float) * batch * ldy);
-    for (size_t i = 0; i < rows * cols; i++) w[i] = (rnd() % 10000) < sparsity * 10000 ? 0.0f : rnd_float();
-    fill(x, batch * ldx);
-    if (bias) fill(bias, rows);
-    ep_f32_minmax_params p = {-INFINITY, INFINITY};
-    if (rnd() % 3 == 0) { p.min = -0.5f; p.max = 0.5f; }
-    const size_t nnz = ep_f32_csr_count_nonzeros(rows, cols, w, cols, 1);
-    uint32_t* row_ptr = xmalloc(sizeof(uint32_t) * (rows + 1));
-    uint16_t* col_idx = xmalloc(sizeof(uint16_t) * (nnz + 1));
-    float* values = xmalloc(sizeof(float) * (nnz + 1));
-    ep_f32_csr_pack(rows, cols, w, cols, 1, row_ptr, col_idx, values);
-    const ep_f32_csr_matrix m = {rows, cols, row_ptr, col_idx, values};
-    size_t where = 0;
-    if (ep_f32_csr_validate(&m, nnz, &where) != 0) {
-        g_failed++;
-        printf("FAIL csr validate rejects a packed matrix %zux%zu\n", rows, cols);
-    }
-    for (size_t c = 0; c < ncfg; c++) {
-        for (size_t i = 0; i < batch * ldy; i++) y[i] = kSentinel;
-        cfgs[c]->ukernel(&m, batch, x, ldx, y, ldy, bias, &p);
-        int ok = 1;
-        for (size_t b = 0; b < batch && ok; b++) {
-            for (size_t n = 0; n < ldy && ok; n++) {
-                if (n >= rows) {
-                    if (y[b * ldy + n] != kSentinel) ok = 0;
-                    continue;
-                }
-                double want = bias ? bias[n] : 0.0;
-                for (size_t k = 0; k < cols; k++) want += (double)w[n * cols + k] * x[b * ldx + k];
-                if (!close_enough(y[b * ldy + n], clampd(want, &p), cols)) ok = 0;
-            }
-        }
-        if (ok) {
-            g_passed++;
-        } else {
-            g_failed++;
-            printf("FAIL %s rows %zu cols %zu batch %zu sparsity %.2f\n", cfgs[c]->name, rows, cols, batch, sparsity);
-        }
-    }
-    free(w); free(x); free(bias); free(y); free(row_ptr); free(col_idx); free(values);
+static const ep_f32_linear_format* find_format(const char* name) {
+    const ep_f32_linear_kernel* ks[64];
+    const size_t nk = ep_f32_linear_list_kernels(ks, 64);
+    for (size_t i = 0; i < nk && i < 64; i++)
+        if (strcmp(ks[i]->format->name, name) == 0) return ks[i]->format;
+    return NULL;
 }
 
-static void expect_csr_error(const char* what, const ep_f32_csr_matrix* m, size_t nnz, int code) {
+// Header field offsets (see f32-spmm-csr/ukernels.h): magic 0, version 4, rows 8, cols 16,
+// nnz 24, off_ptr 32, off_idx 40, off_val 48, size 56.
+static uint64_t field(const unsigned char* blob, size_t at) {
+    uint64_t v;
+    memcpy(&v, blob + at, 8);
+    return v;
+}
+
+static void expect_reject(const ep_f32_linear_format* f, const unsigned char* good, size_t size,
+                          size_t rows, size_t cols, size_t at, const void* bytes, size_t n,
+                          const char* message) {
+    unsigned char* bad = NULL;
+    if (posix_memalign((void**)&bad, 64, size) != 0) exit(2);
+    memcpy(bad, good, size);
+    memcpy(bad + at, bytes, n);
+    const char* what = NULL;
     size_t where = 0;
-    const int got = ep_f32_csr_validate(m, nnz, &where);
-    if (got == code) {
-        g_passed++;
-    } else {
-        g_failed++;
-        printf("FAIL csr validate %s: got %d, want %d\n", what, got, code);
-    }
+    const int rc = f->validate(bad, size, rows, cols, &what, &where);
+    check(rc != 0 && what != NULL && strcmp(what, message) == 0,
+          "%s: corrupt blob (byte %zu) gave '%s', want '%s'", f->name, at, rc ? what : "accepted", message);
+    free(bad);
+}
+
+static void test_csr_blob(void) {
+    const ep_f32_linear_format* f = find_format("csr");
+    check(f != NULL, "format csr is not listed");
+    if (f == NULL) return;
+    // 3 x 5 with 6 non-zeros.
+    const float w[15] = {1, 0, 2, 0, 0, 0, 0, 0, 0, 3, 4, 5, 0, 6, 0};
+    const size_t size = f->packed_size(3, 5, w, 5, 1);
+    unsigned char* blob = NULL;
+    if (posix_memalign((void**)&blob, 64, size) != 0) exit(2);
+    check(size > 0 && f->pack(3, 5, w, 5, 1, blob) == 0, "csr: pack failed");
+    const char* what = NULL;
+    size_t where = 0;
+    check(f->validate(blob, size, 3, 5, &what, &where) == 0 && f->stored(blob) == 6, "csr: own blob rejected");
+    const uint64_t off_ptr = field(blob, 32), off_idx = field(blob, 40);
+    const uint32_t one = 1, big = 7, zero = 0;
+    const uint16_t col5 = 5;
+    const uint64_t huge = (uint64_t)1 << 40;
+    expect_reject(f, blob, size, 3, 5, 0, &zero, 4, "not a blob of this format");
+    expect_reject(f, blob, size, 3, 5, 8, &huge, 8, "blob shape differs from the layer");
+    expect_reject(f, blob, size, 3, 5, 24, &huge, 8, "non-zero count out of range");
+    expect_reject(f, blob, size, 3, 5, 32, &huge, 8, "section offsets inconsistent");
+    expect_reject(f, blob, size, 3, 5, off_ptr, &one, 4, "row pointer 0 is not 0");
+    expect_reject(f, blob, size, 3, 5, off_ptr + 8, &zero, 4, "row pointers decrease");
+    expect_reject(f, blob, size, 3, 5, off_ptr + 12, &big, 4, "last row pointer differs from the non-zero count");
+    expect_reject(f, blob, size, 3, 5, off_idx + 2 * 3, &col5, 2, "column index out of range");
+    check(f->validate(blob, size + 64, 3, 5, &what, &where) != 0 && strcmp(what, "blob size differs from its header") == 0,
+          "csr: a blob with trailing bytes accepted");
+    check(f->validate(blob, 40, 3, 5, &what, &where) != 0 && strcmp(what, "blob smaller than its header") == 0,
+          "csr: a blob shorter than its header accepted");
+    free(blob);
+    // 16-bit column indices cannot address more than 65536 columns.
+    float* wide = calloc(70000, sizeof(float));
+    if (wide == NULL) exit(2);
+    wide[69999] = 1.0f;
+    check(f->packed_size(1, 70000, wide, 70000, 1) == 0, "csr: 70000 columns accepted");
+    free(wide);
+}
+
+static void test_csc_blob(void) {
+    const ep_f32_linear_format* f = find_format("csc");
+    check(f != NULL, "format csc is not listed");
+    if (f == NULL) return;
+    // 300 x 3 (two panels: 256 + 44 rows), a diagonal-ish pattern.
+    const size_t rows = 300, cols = 3;
+    float* w = calloc(rows * cols, sizeof(float));
+    if (w == NULL) exit(2);
+    for (size_t r = 0; r < rows; r++) w[r * cols + r % cols] = (float)(r + 1);
+    const size_t size = f->packed_size(rows, cols, w, cols, 1);
+    unsigned char* blob = NULL;
+    if (posix_memalign((void**)&blob, 64, size) != 0) exit(2);
+    check(size > 0 && f->pack(rows, cols, w, cols, 1, blob) == 0, "csc: pack failed");
+    const char* what = NULL;
+    size_t where = 0;
+    check(f->validate(blob, size, rows, cols, &what, &where) == 0 && f->stored(blob) == rows, "csc: own blob rejected");
+    const uint64_t off_ptr = field(blob, 32), off_idx = field(blob, 40);
+    uint32_t p1c0;  // first column pointer of panel 1
+    memcpy(&p1c0, blob + off_ptr + 4 * (cols + 1), 4);
+    const uint32_t minus = p1c0 - 1, past = 1000;
+    const uint8_t row44 = 44;
+    expect_reject(f, blob, size, rows, cols, off_ptr + 4 * (cols + 1), &minus, 4,
+                  "column pointers do not continue the previous panel");
+    expect_reject(f, blob, size, rows, cols, off_ptr + 4, &p1c0, 4, "column pointers decrease");
+    expect_reject(f, blob, size, rows, cols, off_ptr + 4 * cols, &past, 4, "column pointer past the non-zero count");
+    // The last panel has 44 rows: a row index of 44 in it is out of range (and fine in panel 0).
+    expect_reject(f, blob, size, rows, cols, off_idx + p1c0, &row44, 1, "row index out of range");
+    uint8_t ok44 = 44;
+    memcpy(blob + off_idx, &ok44, 1);
+    check(f->validate(blob, size, rows, cols, &what, &where) == 0, "csc: row 44 of a full panel rejected");
+    expect_reject(f, blob, size, rows, cols, 16, &past, 4, "blob shape differs from the layer");
+    free(blob);
+    free(w);
 }
 
 void test_f32_spmm_csr(void) {
-    const ep_f32_spmm_csr_config* cfgs[8];
-    const size_t ncfg = ep_f32_spmm_csr_list_configs(cfgs, 8);
-    printf("spmm csr variants:");
-    for (size_t i = 0; i < ncfg; i++) printf(" %s", cfgs[i]->name);
-    printf("\n");
-    for (int it = 0; it < 300; it++) test_spmm_csr_case(cfgs, ncfg);
-    if (strcmp(ep_f32_spmm_csr_get_config()->name, cfgs[ncfg - 1]->name) == 0) {
-        g_passed++;
-    } else {
-        g_failed++;
-        printf("FAIL spmm csr selected %s is not the preferred listed variant\n", ep_f32_spmm_csr_get_config()->name);
-    }
-    // Corrupt arrays are rejected with the right code.
-    uint32_t rp[4] = {0, 2, 3, 5};
-    uint16_t ci[5] = {0, 3, 1, 2, 3};
-    const float vals[5] = {1, 2, 3, 4, 5};
-    ep_f32_csr_matrix m = {3, 4, rp, ci, vals};
-    expect_csr_error("consistent", &m, 5, 0);
-    rp[0] = 1;
-    expect_csr_error("row_ptr[0] != 0", &m, 5, 1);
-    rp[0] = 0; rp[2] = 1;
-    expect_csr_error("decreasing row_ptr", &m, 5, 2);
-    rp[2] = 3;
-    expect_csr_error("row_ptr[rows] != nnz", &m, 6, 3);
-    ci[4] = 4;
-    expect_csr_error("column out of range", &m, 5, 4);
-    // 16-bit indices cannot address more than 65536 columns.
-    const float one = 1.0f;
-    uint32_t rp1[2];
-    if (ep_f32_csr_pack(1, 70000, &one, 0, 0, rp1, NULL, NULL) == -1) {
-        g_passed++;
-    } else {
-        g_failed++;
-        printf("FAIL csr pack accepted 70000 columns\n");
-    }
+    test_csr_blob();
+    test_csc_blob();
 }

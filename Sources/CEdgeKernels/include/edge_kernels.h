@@ -143,44 +143,19 @@ void ep_f32_avgpool2d__scalar(const ep_pool_axis* h, const ep_pool_axis* w, size
                               int include_pad, const float* x, float* y);
 
 // ---------------------------------------------------------------------------------------------
-// f32 unstructured sparse x dense, for Linear layers at small batch:
+// f32 unstructured sparse x dense, for Linear layers at small batch: Linear weight formats (below,
+// listed by ep_f32_linear_list_kernels; layouts in f32-spmm-csr/ukernels.h).
+//   "csr"  rows of (f32 value, u16 column) pairs; cols <= 65536. Best when inputs are dense.
+//   "csc"  panels of 256 output rows, each by input column with u8 row indices; the kernel skips
+//          the columns of zero inputs (after a Relu often half of them). Row ranges start at
+//          multiples of 256.
 //
-//   Y[b, n] = clamp( sum over stored k of W[n, k] * X[b, k] + bias[n] )
+// A "csr" blob is also how .epm files store sparse weights; this writes it back as a dense
+// row-major rows x cols matrix (the blob must have passed validate()).
+void ep_f32_linear_csr_unpack(const void* packed, float* w);
 //
-// W (rows = outputs N, cols = inputs K) is in CSR by output row: row n's non-zeros are
-// values[row_ptr[n] .. row_ptr[n+1]) at columns col_idx[...]; 16-bit column indices, so
-// cols <= 65536. X is batch x K with row stride ldx; Y is batch x N with row stride ldy.
-typedef struct {
-    size_t rows, cols;
-    const uint32_t* row_ptr;   // rows + 1 entries, row_ptr[0] == 0, non-decreasing
-    const uint16_t* col_idx;   // row_ptr[rows] entries, each < cols
-    const float* values;       // row_ptr[rows] entries
-} ep_f32_csr_matrix;
-
-typedef void (*ep_f32_spmm_csr_fn)(const ep_f32_csr_matrix* w, size_t batch, const float* x,
-                                   size_t ldx, float* y, size_t ldy, const float* bias,
-                                   const ep_f32_minmax_params* params);
-
-typedef struct {
-    ep_f32_spmm_csr_fn ukernel;
-    const char* name;
-} ep_f32_spmm_csr_config;
-
-/// The sparse kernel selected for this CPU, and every variant it can run (reference first,
-/// preferred last), as for GEMM.
-const ep_f32_spmm_csr_config* ep_f32_spmm_csr_get_config(void);
-size_t ep_f32_spmm_csr_list_configs(const ep_f32_spmm_csr_config** out, size_t capacity);
-
-/// Non-zeros of a dense rows x cols matrix (element (r, c) at w[r*rs + c*cs]).
-size_t ep_f32_csr_count_nonzeros(size_t rows, size_t cols, const float* w, size_t rs, size_t cs);
-/// Packs the non-zeros of a dense matrix into CSR arrays sized by ep_f32_csr_count_nonzeros.
-/// Returns 0, or -1 when cols > 65536 (16-bit indices cannot address it).
-int ep_f32_csr_pack(size_t rows, size_t cols, const float* w, size_t rs, size_t cs,
-                    uint32_t* row_ptr, uint16_t* col_idx, float* values);
-/// Checks CSR arrays from an untrusted source (a model file) holding `nnz` stored values:
-/// returns 0 when consistent, else 1 (row_ptr[0] != 0), 2 (row_ptr decreases), 3 (row_ptr[rows]
-/// != nnz) or 4 (a column index >= cols); *where gets the offending row or entry.
-int ep_f32_csr_validate(const ep_f32_csr_matrix* w, size_t nnz, size_t* where);
+// f32 N:M sparse (f32-spmm-nm/ukernels.h): "nm2:4" and "nm4:8" keep n weights in every group of
+// m consecutive input columns per output row (2-bit / 3-bit column indices, panels of 8 rows).
 
 // ---------------------------------------------------------------------------------------------
 // f32 Linear weight formats: one interface for dense and every sparse format, so the planner and
@@ -230,9 +205,138 @@ typedef struct {
 size_t ep_f32_linear_list_kernels(const ep_f32_linear_kernel** out, size_t capacity);
 
 // BEGIN f32-spmm-pixels (sparse weights x dense pixels: convolution in its GEMM form)
+// f32 weights (dense or sparse) x dense pixels: a convolution in its GEMM form.
+//
+//   Y[n, p] = clamp( sum_k W[n, k] * X[k, p] + bias[n] )   n in [row_begin, row_end), p < pixels
+//
+// W: rows = output channels, cols = K. X element (k, p) at x[k*ldx + p]; Y element (n, p) at
+// y[n*ldy + p]; bias[n] (absolute n) or NULL. Vectorised over pixels: a tile of pixels is held in
+// registers while one output row's (or row block's) stored weights are broadcast against X rows.
+// Uses: a 1x1 convolution straight on the NCHW input (ldx = ldy = H*W, pixels = H*W); a kxk
+// convolution on the panels of ep_f32_im2col_packed (K = in_c*k_h*k_w; one call per panel with
+// ldx = nr, pixels = the panel's columns, y offset by the panel's first pixel). A kernel never
+// reads X at p >= pixels and writes Y only at rows [row_begin, row_end) (any range with
+// row_end <= rows) and p < pixels. Formats: "dense" (all weights), "csr" (per output row the
+// non-zero k's), "bsr4x1" (4 consecutive output channels share each kept k). Packing, validation
+// and the blob follow the conventions of ep_f32_linear_format (position-independent, 64-byte
+// aligned destination, validate() before any kernel sees an untrusted blob); csr and bsr4x1 need
+// cols <= 65536. SIMD kernels use up to 32 KB of stack: when X rows are a cache-aliasing stride
+// apart (e.g. 4 KB planes of a 32x32 input) and K x pixel_tile fits 8192 floats, each pixel tile
+// is first copied into a contiguous stack buffer (for larger K, pack X into panels instead).
+typedef struct ep_f32_spmm_pixels_format {
+    const char* name;            // "dense", "csr", "bsr4x1" (stable: used in files)
+    size_t block_rows;           // zeros this format skips come in blocks of block_rows x
+    size_t block_cols;           //   block_cols (1 x 1 for csr, 4 x 1 for bsr4x1, 0 x 0 for dense)
+    /// Bytes of the packed form of W (element (n, k) at w[n*rs + k*cs]), or 0 when the shape is out
+    /// of the format's range.
+    size_t (*packed_size)(size_t rows, size_t cols, const float* w, size_t rs, size_t cs);
+    /// Packs W into dst (packed_size bytes, 64-byte aligned). Returns 0, or -1 when W does not fit.
+    int (*pack)(size_t rows, size_t cols, const float* w, size_t rs, size_t cs, void* dst);
+    /// Checks a blob of `size` bytes from an untrusted source against rows x cols: 0 when a kernel
+    /// may run on it; otherwise non-zero with *what a static message and *where the offending entry.
+    int (*validate)(const void* packed, size_t size, size_t rows, size_t cols, const char** what,
+                    size_t* where);
+    /// Weights stored in the blob (non-zeros plus the zeros a block keeps; rows*cols for dense).
+    size_t (*stored)(const void* packed);
+} ep_f32_spmm_pixels_format;
+
+typedef void (*ep_f32_spmm_pixels_fn)(const void* packed, size_t row_begin, size_t row_end,
+                                      size_t pixels, const float* x, size_t ldx, float* y,
+                                      size_t ldy, const float* bias,
+                                      const ep_f32_minmax_params* params);
+
+typedef struct {
+    const ep_f32_spmm_pixels_format* format;
+    ep_f32_spmm_pixels_fn run;
+    const char* name;            // e.g. "ep_f32_spmm_pixels_csr_minmax_ukernel_32x1__avx2_fma"
+    int reference;               // 1 for the scalar oracle of its format
+    size_t pixel_tile;           // pixels per register tile: im2col panels of a multiple of this
+                                 // width (or a whole image) keep the kernel out of its tails
+} ep_f32_spmm_pixels_kernel;
+
+/// Every sparse-pixels kernel this CPU can run, grouped by format (dense, csr, bsr4x1); within a
+/// format the reference first and the preferred variant last. Returns the count.
+size_t ep_f32_spmm_pixels_list_kernels(const ep_f32_spmm_pixels_kernel** out, size_t capacity);
 // END f32-spmm-pixels
 
 // BEGIN qs8-linear (int8 Linear formats)
+// ---------------------------------------------------------------------------------------------
+// int8 Linear weight formats (ONNX QLinearMatMul / QLinearConv as GEMM / MatMulInteger + scale):
+// per-output-channel symmetric int8 weights (zero point 0), uint8 or int8 activations with a zero
+// point, int32 accumulation, f32 requantization exactly as ONNX Runtime's MLAS does it:
+//
+//   acc[b, n] = bias[n] + sum_k (x[b, k] - x_zp) * W[n, k]                      (int32)
+//   f         = (float)acc[b, n] * multiplier[n]       (multiplier = x_scale * w_scale[n] / y_scale)
+//   f         = min(max(f, (float)(qmin - y_zp)), (float)(qmax - y_zp))
+//   y[b, n]   = round_half_to_even(f) + y_zp      == clamp(saturate(rne(f) + y_zp), qmin, qmax)
+//
+// Integer arithmetic wraps modulo 2^32 (as int32 SIMD lanes do), so every kernel gives the same
+// bits; it equals the exact sum whenever that fits int32 (always for |bias| < 2^30 and
+// cols <= 32768). Every ISA variant is BITWISE equal to its format's scalar reference: the same
+// int->float conversion, one f32 multiply, the clamp, and a round-to-nearest-even conversion.
+// pack() folds the zero-point correction into one int32 per row (bias - x_zp * sum_k W[n, k]), so
+// kernels work on raw x; x's signedness and zero point are therefore fixed at pack time.
+//
+// Blobs are position-independent (64-byte header of fixed-width fields, arrays at fixed offsets
+// computed from rows, cols and the stored block count), written by pack() into caller memory
+// aligned to 64 bytes, and checked by validate() before a kernel sees a blob from a model file.
+// Kernels write Y only for rows [row_begin, row_end) (row_begin a multiple of row_group,
+// row_end <= rows); X is batch x cols bytes (uint8 or int8 as packed) with row stride ldx; Y is
+// batch x rows bytes with row stride ldy. Kernels read nothing of X beyond cols per batch row.
+// Limits: 1 <= rows <= 2^24, 1 <= cols <= 2^18.
+typedef struct ep_qs8_linear_format {
+    const char* name;            // "dense", "bsr4x4" (stable: used in model files)
+    size_t block_rows;           // zeros this format skips come in block_rows x block_cols blocks
+    size_t block_cols;           //   (0 x 0 for dense)
+    size_t row_group;            // rows per kernel step; row ranges start at multiples of this
+    /// Bytes of the packed form of W (element (n, k) at w[n*rs + k*cs]), or 0 when the shape is
+    /// out of range or W's zero pattern does not fit the format.
+    size_t (*packed_size)(size_t rows, size_t cols, const int8_t* w, size_t rs, size_t cs);
+    /// Packs W into dst (packed_size bytes, 64-byte aligned). bias: rows entries or NULL;
+    /// multiplier: rows finite floats; x_unsigned: 1 for uint8 activations, 0 for int8 (x_zero_point
+    /// in the activation type's range). Returns 0, or -1 (W does not fit, a multiplier is not
+    /// finite, or x_zero_point is out of range).
+    int (*pack)(size_t rows, size_t cols, const int8_t* w, size_t rs, size_t cs,
+                const int32_t* bias, const float* multiplier, int32_t x_zero_point, int x_unsigned,
+                void* dst);
+    /// Checks a blob of `size` bytes from an untrusted source against rows x cols: 0 when safe to
+    /// run; otherwise non-zero with *what a static message and *where the offending entry.
+    int (*validate)(const void* packed, size_t size, size_t rows, size_t cols, const char** what,
+                    size_t* where);
+    /// Weights stored in the blob (non-zeros plus the zeros a block keeps; dense: rows * cols).
+    size_t (*stored)(const void* packed);
+} ep_qs8_linear_format;
+
+/// Output quantization and fused Relu / Clip in the quantized domain. y_unsigned: 1 for a uint8
+/// output, 0 for int8. Requires y_zero_point and qmin <= qmax inside the output type's range
+/// (Relu: qmin = y_zero_point; no activation: the type's full range).
+typedef struct {
+    int32_t y_zero_point;
+    int32_t y_unsigned;
+    int32_t qmin;
+    int32_t qmax;
+} ep_qs8_output_params;
+
+typedef void (*ep_qs8_linear_fn)(const void* packed, size_t row_begin, size_t row_end,
+                                 size_t batch, const void* x, size_t ldx, void* y, size_t ldy,
+                                 const ep_qs8_output_params* params);
+
+typedef struct {
+    const ep_qs8_linear_format* format;
+    ep_qs8_linear_fn run;
+    const char* name;            // e.g. "ep_qs8_linear_bsr4x4_minmax_ukernel_4x4__neondot"
+    int reference;               // 1 for the scalar oracle of its format
+} ep_qs8_linear_kernel;
+
+/// Every int8 Linear kernel this CPU can run, grouped by format; within a format the reference
+/// comes first and the preferred variant last. Returns the count.
+size_t ep_qs8_linear_list_kernels(const ep_qs8_linear_kernel** out, size_t capacity);
+
+/// Per-row symmetric quantization of a float weight (element (n, k) at w[n*rs + k*cs]):
+/// scales[n] = max_k |w[n, k]| / 127 (1 for an all-zero row), q[n*cols + k] =
+/// round_half_to_even(w[n, k] / scales[n]) in [-127, 127].
+void ep_qs8_quantize_rows(size_t rows, size_t cols, const float* w, size_t rs, size_t cs,
+                          int8_t* q, float* scales);
 // END qs8-linear
 
 // ---------------------------------------------------------------------------------------------
