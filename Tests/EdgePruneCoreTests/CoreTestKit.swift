@@ -35,6 +35,17 @@ func evaluate(_ op: String, _ inputs: [Tensor?], attributes: [String: Attribute]
     return try OpEvaluator.evaluate(node, opset: opset, inputs: inputs)
 }
 
+/// Runs a prepared op once on fresh output and scratch buffers; returns output 0.
+func runPrepared(_ prepared: PreparedOp, inputs: [Tensor]) throws -> Tensor {
+    guard case .kernel(let k) = prepared.form else { throw EdgePruneError(.unsupported, "not a kernel") }
+    let out = Tensor(zeros: prepared.outputs[0])
+    let scratch = Buffer(byteCount: prepared.scratchBytes)
+    let ins = inputs.map { UnsafeRawPointer($0.raw) }
+    let outs = [out.raw]
+    ins.withUnsafeBufferPointer { i in outs.withUnsafeBufferPointer { o in k.run(inputs: i.baseAddress!, outputs: o.baseAddress!, scratch: scratch.raw) } }
+    return out
+}
+
 /// Asserts that `body` throws an EdgePruneError whose message contains `fragment`.
 func assertThrows(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
     do {

@@ -16,12 +16,15 @@
 /// EPMWriter) and `data` (kind 2: tensor bytes, each tensor at a 64-byte aligned file offset so
 /// it is used in place from the memory map). Section flag bit 0 marks a section a reader may skip
 /// if it does not know its kind: later versions add sparse encodings, quantisation parameters and
-/// the sparsity ladder that way. Each tensor entry carries an encoding code (0 = dense) for the
-/// same reason.
+/// the sparsity ladder that way. Each tensor entry carries an encoding code for the same reason:
+/// 0 = dense (raw little-endian elements); 1 = csr, an f32 weight of rank >= 2 with at least half
+/// zeros stored as a "csr" Linear-format blob (the C library's layout: header, row pointers, u16
+/// column indices, values) of shape[0] rows x (product of the rest) columns. Readers check a csr
+/// blob with the format's validate() and load it dense.
 public enum EPMFormat {
     public static let magic: [UInt8] = Array("EDGEPRUN".utf8)
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 0
+    public static let minorVersion: UInt16 = 1  // 1: csr tensor encoding
     public static let headerSize = 64
     public static let sectionEntrySize = 32
     public static let dataAlignment = 64
@@ -35,7 +38,12 @@ public enum EPMFormat {
 
     public enum TensorEncoding: UInt32 {
         case dense = 0
+        case csr = 1
     }
+
+    /// Zero fraction from which writers store an f32 weight as csr (6 bytes per non-zero against
+    /// 4 per weight: smaller from a third zeros; half keeps a margin for the row pointers).
+    public static let csrMinimumZeroFraction = 0.5
 
     // Attribute kinds in the graph section.
     static let attrInt: UInt8 = 1, attrFloat: UInt8 = 2, attrString: UInt8 = 3, attrInts: UInt8 = 4,

@@ -1,3 +1,4 @@
+import CEdgeKernels
 /// Loads an .epm file through mmap: initializers borrow the mapped bytes (no copy). Every field
 /// is bounds-checked and every section's CRC verified, so a malformed file yields one clear error.
 public enum EPMReader {
@@ -72,6 +73,22 @@ public enum EPMReader {
         return d
     }
 
+    /// A csr-encoded weight: validated like any untrusted blob, then loaded dense.
+    private static func decodeCSR(_ blob: UnsafeRawPointer, byteCount: Int, type: TensorType, name: String) throws -> Tensor {
+        guard type.dtype == .float32, type.shape.count >= 2 else {
+            throw EdgePruneError(.format, "tensor '\(name)' is csr-encoded but is \(type), not an f32 tensor of rank >= 2")
+        }
+        guard let csr = LinearFormats.kernel(format: "csr") else {
+            throw EdgePruneError(.unsupported, "tensor '\(name)' is csr-encoded and this build has no csr format")
+        }
+        let rows = type.shape[0], cols = type.shape.dropFirst().reduce(1, *)
+        try LinearFormats.validate(csr.pointee.format, blob, size: byteCount, rows: rows, cols: cols,
+                                   what: "tensor '\(name)'")
+        let buffer = Buffer(byteCount: type.byteCount)
+        ep_f32_linear_csr_unpack(blob, buffer.raw.assumingMemoryBound(to: Float.self))
+        return Tensor(type: type, buffer: buffer)
+    }
+
     private static func dims(_ r: inout BinaryReader, _ what: String, limits: PlanLimits, dtype: DType) throws -> [Int] {
         let rank = try r.count("\(what) rank", minItemBytes: 8)
         guard rank <= 16 else { throw EdgePruneError(.format, "\(what) has rank \(rank) (at most 16)") }
@@ -115,13 +132,13 @@ public enum EPMReader {
             let name = try r.string("tensor name")
             let dt = try dtype(try r.u32("tensor type"), "tensor '\(name)'")
             let shape = try dims(&r, "tensor '\(name)'", limits: limits, dtype: dt)
-            let encoding = try r.u32("tensor encoding")
-            guard encoding == EPMFormat.TensorEncoding.dense.rawValue else {
-                throw EdgePruneError(.format, "tensor '\(name)' uses unknown encoding \(encoding)")
+            let code = try r.u32("tensor encoding")
+            guard let encoding = EPMFormat.TensorEncoding(rawValue: code) else {
+                throw EdgePruneError(.format, "tensor '\(name)' uses unknown encoding \(code)")
             }
             let off = try r.u64("tensor offset"), len = try r.u64("tensor length")
             let type = TensorType(dt, shape)
-            guard len == UInt64(type.byteCount) else {
+            guard encoding == .csr || len == UInt64(type.byteCount) else {
                 throw EdgePruneError(.format, "tensor '\(name)' stores \(len) bytes, its shape \(type) needs \(type.byteCount)")
             }
             guard off <= UInt64(dr.count), len <= UInt64(dr.count) - off else {
@@ -130,6 +147,10 @@ public enum EPMReader {
             let absolute = dr.lowerBound + Int(off)
             guard absolute % EPMFormat.dataAlignment == 0 else {
                 throw EdgePruneError(.format, "tensor '\(name)' data at file offset \(absolute) is not \(EPMFormat.dataAlignment)-byte aligned")
+            }
+            if encoding == .csr {
+                g.initializers[name] = try decodeCSR(file.base + absolute, byteCount: Int(len), type: type, name: name)
+                continue
             }
             let buffer = Buffer(borrowing: file.base + absolute, byteCount: Int(len), owner: file)
             g.initializers[name] = Tensor(type: type, buffer: buffer)

@@ -50,8 +50,30 @@ public enum EPMWriter {
 
     static func align(_ n: Int) -> Int { (n + EPMFormat.dataAlignment - 1) / EPMFormat.dataAlignment * EPMFormat.dataAlignment }
 
+    /// Bytes of one tensor in the data section (dense elements or a csr blob).
+    struct StoredTensor {
+        let encoding: EPMFormat.TensorEncoding
+        let buffer: Buffer
+        var raw: UnsafeMutableRawPointer { buffer.raw }
+        var byteCount: Int { buffer.byteCount }
+    }
+
+    /// f32 weights of rank >= 2 with enough zeros go out as csr blobs; everything else dense.
+    static func stored(_ t: Tensor) -> StoredTensor {
+        if t.dtype == .float32, t.rank >= 2, let csr = LinearFormats.kernel(format: "csr") {
+            let rows = t.shape[0], cols = t.shape.dropFirst().reduce(1, *)
+            let w = t.pointer(as: Float.self)
+            if rows > 0, cols > 0,
+               LinearFormats.zeroFraction(rows: rows, cols: cols, w: w, rs: cols, cs: 1) >= EPMFormat.csrMinimumZeroFraction,
+               let blob = LinearFormats.pack(csr, rows: rows, cols: cols, w: w, rs: cols, cs: 1), blob.byteCount < t.byteCount {
+                return StoredTensor(encoding: .csr, buffer: blob)
+            }
+        }
+        return StoredTensor(encoding: .dense, buffer: t.buffer)
+    }
+
     /// The graph section, and the initializers in data-section order.
-    static func encodeGraph(_ g: Graph) -> ([UInt8], [Tensor]) {
+    static func encodeGraph(_ g: Graph) -> ([UInt8], [StoredTensor]) {
         var w = BinaryWriter()
         w.u32(UInt32(g.opset))
         w.string(g.name)
@@ -72,19 +94,20 @@ public enum EPMWriter {
             }
         }
         let names = g.initializers.keys.sorted()
-        let tensors = names.map { g.initializers[$0]! }
+        let tensors = names.map { stored(g.initializers[$0]!) }
         w.count(names.count)
         var offset = 0
-        for (name, t) in zip(names, tensors) {
+        for (name, st) in zip(names, tensors) {
+            let t = g.initializers[name]!
             offset = align(offset)
             w.string(name)
             w.u32(UInt32(t.dtype.rawValue))
             w.count(t.rank)
             for d in t.shape { w.i64(d) }
-            w.u32(EPMFormat.TensorEncoding.dense.rawValue)
+            w.u32(st.encoding.rawValue)
             w.u64(UInt64(offset))
-            w.u64(UInt64(t.byteCount))
-            offset += t.byteCount
+            w.u64(UInt64(st.byteCount))
+            offset += st.byteCount
         }
         w.count(g.nodes.count)
         for n in g.nodes {

@@ -166,7 +166,7 @@ final class EPMFormatTests: XCTestCase {
     private static func dataSection(_ b: [UInt8]) -> Section { sections(b).first { $0.kind == 2 }! }
 
     /// Recomputes every section checksum and the table checksum, so a patch reaches the decoder.
-    private static func fixChecksums(_ b: inout [UInt8]) {
+    static func fixChecksums(_ b: inout [UInt8]) {
         let count = Int(u32(b, 16)), table = Int(u64(b, 24))
         for i in 0..<count {
             let e = table + i * EPMFormat.sectionEntrySize

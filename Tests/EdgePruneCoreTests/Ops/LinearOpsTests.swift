@@ -28,7 +28,7 @@ final class LinearOpsTests: XCTestCase {
                         let ctx = OpContext(node: node, opset: 13, inputTypes: [a.type, b.type] + (c.map { [$0.type] } ?? []),
                                             constants: [nil, constB ? b : nil] + (c.map { [$0] } ?? []))
                         let prepared = try OpRegistry.preparer(for: node)(ctx)
-                        let y = try run(prepared, inputs: [a, b] + (c.map { [$0] } ?? []))
+                        let y = try runPrepared(prepared, inputs: [a, b] + (c.map { [$0] } ?? []))
                         let av = transA == 1 ? transpose(a.floats, rows: k, cols: m) : a.floats
                         let bv = transB == 1 ? transpose(b.floats, rows: n, cols: k) : b.floats
                         var want = naiveMatMul(av, bv, m: m, k: k, n: n).map { $0 * alpha }
@@ -45,16 +45,6 @@ final class LinearOpsTests: XCTestCase {
                 }
             } }
         }
-    }
-
-    func run(_ prepared: PreparedOp, inputs: [Tensor]) throws -> Tensor {
-        guard case .kernel(let k) = prepared.form else { throw EdgePruneError(.unsupported, "not a kernel") }
-        let out = Tensor(zeros: prepared.outputs[0])
-        let scratch = Buffer(byteCount: prepared.scratchBytes)
-        let ins = inputs.map { UnsafeRawPointer($0.raw) }
-        let outs = [out.raw]
-        ins.withUnsafeBufferPointer { i in outs.withUnsafeBufferPointer { o in k.run(inputs: i.baseAddress!, outputs: o.baseAddress!, scratch: scratch.raw) } }
-        return out
     }
 
     func testMatMulBatchedAndBroadcast() throws {
