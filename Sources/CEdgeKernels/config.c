@@ -148,6 +148,16 @@ typedef struct {
 // Grouped by format; within a format: the scalar reference first, the preferred variant last.
 static const f32_linear_entry k_f32_linear[] = {
     // BEGIN f32-linear-dense (dense format: GEMV / small-batch GEMM)
+    {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_16x1__scalar,
+      "ep_f32_linear_dense_minmax_ukernel_16x1__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_64x1__avx2_fma,
+      "ep_f32_linear_dense_minmax_ukernel_64x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_64x1__neon,
+      "ep_f32_linear_dense_minmax_ukernel_64x1__neon", 0}, EP_ISA_NEON},
+#endif
     // END f32-linear-dense
     // BEGIN f32-spmm-csr (unstructured)
     {{&ep_f32_linear_format_csr, ep_f32_linear_csr_minmax_ukernel_1x4__scalar,
@@ -172,6 +182,46 @@ static const f32_linear_entry k_f32_linear[] = {
 #endif
     // END f32-spmm-csr
     // BEGIN f32-spmm-bsr (block sparse)
+    {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__scalar,
+      "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__avx2_fma,
+      "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__neon,
+      "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__neon", 0}, EP_ISA_NEON},
+#endif
+    {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__scalar,
+      "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__avx2_fma,
+      "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__neon,
+      "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__neon", 0}, EP_ISA_NEON},
+#endif
+    {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__scalar,
+      "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__avx2_fma,
+      "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__neon,
+      "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__neon", 0}, EP_ISA_NEON},
+#endif
+    {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__scalar,
+      "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__avx2_fma,
+      "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__neon,
+      "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__neon", 0}, EP_ISA_NEON},
+#endif
     // END f32-spmm-bsr
     // BEGIN f32-spmm-nm (N:M)
     {{&ep_f32_linear_format_nm2_4, ep_f32_linear_nm2x4_minmax_ukernel_8x1__scalar,
