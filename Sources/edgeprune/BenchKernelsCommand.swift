@@ -66,6 +66,9 @@ struct BenchKernelsCommand: ParsableCommand {
                     }
                 }
             }
+            if op != "linear" {
+                records += ConvBench(rounds: rounds, roundMicros: roundMicros).measure(sparsities: sparsity, progress: progress)
+            }
             printTable(records)
             printSummary(records)
             if let json {

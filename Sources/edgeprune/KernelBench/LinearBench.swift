@@ -112,6 +112,8 @@ struct LinearBench {
                                                         dense_us: d, dense_kernel: baseline.name, speedup: d / us))
                         }
                     }
+                    records += measureInt8(inputs: cols, outputs: rows, batch: batch, sparsities: sparsities,
+                                           baseline: baseline, x: xp, y: yp)
                     return records
                 }
             }
