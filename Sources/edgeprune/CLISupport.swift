@@ -60,18 +60,28 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Weight format for Linear layers (Gemm/MatMul with constant weights): 'auto' times every format the weight fits when the model loads and keeps the fastest per layer; 'gemm' is the blocked dense GEMM; or a format name (\(LinearFormats.formatNames.joined(separator: ", "))), used where the weight fits it.", valueName: "format"))
     var linearFormat: String = "auto"
 
+    @Option(help: ArgumentHelp("Weight format for group-1 convolutions: 'auto' times the im2col + GEMM path against the sparse-weight formats when a weight has at least 20% zeros; 'gemm'; or a format (\(PixelFormats.formatNames.joined(separator: ", "))).", valueName: "format"))
+    var convFormat: String = "auto"
+
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
         let known = ["auto", "gemm"] + LinearFormats.formatNames
         guard known.contains(linearFormat) else {
             throw ValidationError("--linear-format must be one of \(known.joined(separator: ", ")); got '\(linearFormat)'")
         }
+        let knownConv = ["auto", "gemm"] + PixelFormats.formatNames
+        guard knownConv.contains(convFormat) else {
+            throw ValidationError("--conv-format must be one of \(knownConv.joined(separator: ", ")); got '\(convFormat)'")
+        }
         guard maxTensorMib > 0 else { throw ValidationError("--max-tensor-mib must be positive") }
     }
 
     var limits: PlanLimits { PlanLimits(maxTensorBytes: maxTensorMib << 20) }
 
-    var policy: KernelPolicy { KernelPolicy(linearFormat: linearFormat == "auto" ? nil : linearFormat) }
+    var policy: KernelPolicy {
+        KernelPolicy(linearFormat: linearFormat == "auto" ? nil : linearFormat,
+                     convFormat: convFormat == "auto" ? nil : convFormat)
+    }
 
     func session() throws -> InferenceSession {
         try ModelLoader.session(model, limits: limits, threads: threads, policy: policy)

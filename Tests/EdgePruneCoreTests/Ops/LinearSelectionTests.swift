@@ -78,4 +78,22 @@ final class LinearSelectionTests: XCTestCase {
         let name = prepared.kernelName
         XCTAssertTrue(name.contains("gemm"), name)
     }
+
+    /// Large enough that two threads split the rows: the same bits as one thread, every format.
+    func testThreadedFormatsMatchOneThread() throws {
+        var rng = TestRandom(seed: 13)
+        let rows = 512, cols = 1024
+        var w = rng.tensor([rows, cols]).floats
+        for i in w.indices where (i / 4) % 2 == 1 || i % 4 > 1 { w[i] = 0 }  // fits every block and 2:4
+        let g = Graph(nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w"], outputs: ["y"], attributes: ["transB": .int(1)])],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.symbolic("N"), .fixed(cols)])],
+                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: [])],
+                      initializers: ["w": Tensor(w, shape: [rows, cols])])
+        let x = rng.tensor([2, cols])
+        for name in LinearFormats.formatNames {
+            let one = try InferenceSession(graph: g, threads: 1, policy: KernelPolicy(linearFormat: name)).run(["x": x])["y"]!
+            let two = try InferenceSession(graph: g, threads: 2, policy: KernelPolicy(linearFormat: name)).run(["x": x])["y"]!
+            XCTAssertEqual(one.floats, two.floats, name)
+        }
+    }
 }

@@ -147,6 +147,11 @@ enum ConvOps {
                                 weights: wc, bias: bias,
                                 stage: stage, pool: ctx.pool)
         let macs = n * m * geo.output.reduce(1, *) * (c / groups) * kernelShape.reduce(1, *)
+        if groups == 1, !kernel.depthwise,
+           let sparse = ConvSelection.choose(ctx, gemmKernel: kernel, inC: c, outC: m, batch: n, geometry: g,
+                                             weights: wc, bias: bias, stage: stage) {
+            return .kernel(sparse, [y], name: sparse.description, scratch: sparse.scratchBytes, macs: macs)
+        }
         return .kernel(kernel, [y], name: kernel.kernelName, scratch: kernel.scratchBytes, macs: macs)
     }
 }

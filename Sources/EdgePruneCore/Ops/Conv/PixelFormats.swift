@@ -15,6 +15,8 @@ public enum PixelFormats {
         return out
     }()
 
+    public static var formatNames: [String] { preferred.map { String(cString: $0.pointee.format.pointee.name) } }
+
     public static func kernel(format name: String) -> UnsafePointer<ep_f32_spmm_pixels_kernel>? {
         preferred.first { String(cString: $0.pointee.format.pointee.name) == name }
     }

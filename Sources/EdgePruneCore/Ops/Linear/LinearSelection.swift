@@ -7,8 +7,14 @@ public struct KernelPolicy: Sendable, Equatable {
     /// "gemm": always the blocked dense GEMM. Any other value names a Linear weight format
     /// ("dense", "csr", "bsr8x1", "nm2:4", ...): used when the weight fits it, else GEMM.
     public var linearFormat: String?
+    /// The same for convolutions (group 1): nil measures; "gemm" is im2col + GEMM; or a
+    /// sparse-weight x pixels format ("dense", "csr", "bsr4x1").
+    public var convFormat: String?
 
-    public init(linearFormat: String? = nil) { self.linearFormat = linearFormat }
+    public init(linearFormat: String? = nil, convFormat: String? = nil) {
+        self.linearFormat = linearFormat
+        self.convFormat = convFormat
+    }
 
     /// Formats below this zero fraction are not probed: a sparse format cannot win there.
     static let minimumZeroFractionForSparse = 0.2
