@@ -34,6 +34,33 @@ final class ModelAgreementTests: XCTestCase {
         }
     }
 
+    /// The wide MLP and its copy pruned in PyTorch (zeros stored densely), one sample at a time (the
+    /// batch-1 plan, where sparse formats are chosen) in the measured choice and with each sparse
+    /// format forced: ORT's outputs within 1e-4 and exactly ORT's predictions on all 360 samples.
+    func testWideMLPsMatchONNXRuntimeSampleBySampleInEveryFormat() throws {
+        let x = try NPY.read(Self.fixtures + "/digits/test_x_mlp.npy").floats
+        for name in ["digits_mlp1024", "digits_mlp1024_pruned90"] {
+            let want = try NPY.read(Self.fixtures + "/digits/\(name)_expected.npy").floats
+            let formats: [String?] = name.hasSuffix("pruned90") ? [nil, "csr", "csc", "dense", "gemm"] : [nil]
+            for format in formats {
+                let session = try ModelLoader.session(Self.fixtures + "/models/\(name).onnx",
+                                                      policy: KernelPolicy(linearFormat: format))
+                let plan = try session.plan(batch: 1)
+                var worst: Float = 0, differentPredictions = 0
+                for i in 0..<360 {
+                    x[(i * 64)..<(i * 64 + 64)].withUnsafeBytes { plan.inputs[0].pointer.copyMemory(from: $0.baseAddress!, byteCount: 256) }
+                    plan.run()
+                    let out = plan.outputs[0].pointer.assumingMemoryBound(to: Float.self)
+                    let got = (0..<10).map { out[$0] }, ref = Array(want[(i * 10)..<(i * 10 + 10)])
+                    worst = max(worst, zip(got, ref).map { abs($0 - $1) }.max()!)
+                    if got.firstIndex(of: got.max()!) != ref.firstIndex(of: ref.max()!) { differentPredictions += 1 }
+                }
+                XCTAssertLessThanOrEqual(worst, 1e-4, "\(name) \(format ?? "auto")")
+                XCTAssertEqual(differentPredictions, 0, "\(name) \(format ?? "auto")")
+            }
+        }
+    }
+
     func testZooModelsMatchONNXRuntime() throws {
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/zoo/manifest.json"))) as! [String: Any]
         let models = manifest["models"] as! [[String: Any]]
