@@ -21,3 +21,18 @@ echo "== accuracy on the 360-sample test split"
 echo "== latency at batch 1, one thread, next to ONNX Runtime (same model, same input)"
 .venv/bin/python Benchmarks/bench_vs_ort.py --model "$model" --input "$data/test_x_cnn.npy" --sample 0 \
     --edgeprune "$bin" --runs 2000 --json out/bench_digits_cnn.json
+
+echo
+echo "== a model pruned elsewhere: the wide digits MLP (64-1024-1024-10) pruned to 90% in PyTorch,"
+echo "   zeros stored densely in ONNX. EdgePrune detects the zeros, times each weight format on each"
+echo "   layer at load, and runs the fastest (see the kernel column)."
+wide=Tests/Fixtures/models/digits_mlp1024.onnx
+pruned=Tests/Fixtures/models/digits_mlp1024_pruned90.onnx
+"$bin" convert "$pruned" -o out/digits_mlp1024_pruned90.epm
+"$bin" inspect out/digits_mlp1024_pruned90.epm
+"$bin" eval out/digits_mlp1024_pruned90.epm --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy"
+for m in "$wide" "$pruned"; do
+    echo "== latency of $(basename "$m") at batch 1 next to ONNX Runtime"
+    .venv/bin/python Benchmarks/bench_vs_ort.py --model "$m" --input "$data/test_x_mlp.npy" --sample 0 \
+        --edgeprune "$bin" --runs 2000 --json "out/bench_$(basename "$m" .onnx).json"
+done

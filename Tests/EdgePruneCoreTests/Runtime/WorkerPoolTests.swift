@@ -56,8 +56,11 @@ final class WorkerPoolTests: XCTestCase {
             initializers: ["w": rng.tensor([32, 16, 3, 3]), "b": rng.tensor([32]), "dw": rng.tensor([32, 1, 3, 3]),
                            "fw": rng.tensor([300, 32 * 24 * 24]), "fb": rng.tensor([300])])
         let x = rng.tensor([1, 16, 24, 24])
-        let single = try InferenceSession(graph: g).run(["x": x])["y"]!
-        let threaded = try InferenceSession(graph: g, threads: 2)
+        // One Gemm path for both (a measured choice could pick different weight formats, whose
+        // sums round differently; formats' own threading is checked in LinearSelectionTests).
+        let policy = KernelPolicy(linearFormat: "gemm")
+        let single = try InferenceSession(graph: g, policy: policy).run(["x": x])["y"]!
+        let threaded = try InferenceSession(graph: g, threads: 2, policy: policy)
         XCTAssertEqual(try threaded.run(["x": x])["y"]!.floats, single.floats)
 
         try skipUnlessAllocationsCanBeCounted()
