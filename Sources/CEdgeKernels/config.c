@@ -151,6 +151,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_16x1__scalar,
       "ep_f32_linear_dense_minmax_ukernel_16x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_32x1__sse41,
+      "ep_f32_linear_dense_minmax_ukernel_32x1__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_dense_format, ep_f32_linear_dense_minmax_ukernel_64x1__avx2_fma,
       "ep_f32_linear_dense_minmax_ukernel_64x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -163,6 +165,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_format_csr, ep_f32_linear_csr_minmax_ukernel_1x4__scalar,
       "ep_f32_linear_csr_minmax_ukernel_1x4__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_format_csr, ep_f32_linear_csr_minmax_ukernel_1x8__sse41,
+      "ep_f32_linear_csr_minmax_ukernel_1x8__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_format_csr, ep_f32_linear_csr_minmax_ukernel_1x16__avx2_fma,
       "ep_f32_linear_csr_minmax_ukernel_1x16__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -173,6 +177,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_format_csc, ep_f32_linear_csc_minmax_ukernel_256x1__scalar,
       "ep_f32_linear_csc_minmax_ukernel_256x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_format_csc, ep_f32_linear_csc_minmax_ukernel_256x1__sse41,
+      "ep_f32_linear_csc_minmax_ukernel_256x1__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_format_csc, ep_f32_linear_csc_minmax_ukernel_256x1__avx2_fma,
       "ep_f32_linear_csc_minmax_ukernel_256x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -185,6 +191,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__scalar,
       "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__sse41,
+      "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_bsr1x4_format, ep_f32_linear_bsr1x4_minmax_ukernel_1x4__avx2_fma,
       "ep_f32_linear_bsr1x4_minmax_ukernel_1x4__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -195,6 +203,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__scalar,
       "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__sse41,
+      "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_bsr4x1_format, ep_f32_linear_bsr4x1_minmax_ukernel_4x1__avx2_fma,
       "ep_f32_linear_bsr4x1_minmax_ukernel_4x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -205,6 +215,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__scalar,
       "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__sse41,
+      "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_bsr8x1_format, ep_f32_linear_bsr8x1_minmax_ukernel_8x1__avx2_fma,
       "ep_f32_linear_bsr8x1_minmax_ukernel_8x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -215,6 +227,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__scalar,
       "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__sse41,
+      "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__avx2_fma,
       "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -227,6 +241,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_format_nm2_4, ep_f32_linear_nm2x4_minmax_ukernel_8x1__scalar,
       "ep_f32_linear_nm2x4_minmax_ukernel_8x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_format_nm2_4, ep_f32_linear_nm2x4_minmax_ukernel_8x4__sse41,
+      "ep_f32_linear_nm2x4_minmax_ukernel_8x4__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_format_nm2_4, ep_f32_linear_nm2x4_minmax_ukernel_8x8__avx2_fma,
       "ep_f32_linear_nm2x4_minmax_ukernel_8x8__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif
@@ -237,6 +253,8 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_format_nm4_8, ep_f32_linear_nm4x8_minmax_ukernel_8x1__scalar,
       "ep_f32_linear_nm4x8_minmax_ukernel_8x1__scalar", 1}, EP_ISA_SCALAR},
 #if EP_ARCH_X86_64
+    {{&ep_f32_linear_format_nm4_8, ep_f32_linear_nm4x8_minmax_ukernel_8x4__sse41,
+      "ep_f32_linear_nm4x8_minmax_ukernel_8x4__sse41", 0}, EP_ISA_SSE41},
     {{&ep_f32_linear_format_nm4_8, ep_f32_linear_nm4x8_minmax_ukernel_8x8__avx2_fma,
       "ep_f32_linear_nm4x8_minmax_ukernel_8x8__avx2_fma", 0}, EP_ISA_AVX2_FMA},
 #endif

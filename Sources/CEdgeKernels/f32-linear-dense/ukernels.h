@@ -36,6 +36,7 @@ extern const ep_f32_linear_format ep_f32_linear_dense_format;
 
 EP_DECLARE_F32_LINEAR_DENSE(ep_f32_linear_dense_minmax_ukernel_16x1__scalar);
 #if EP_ARCH_X86_64
+EP_DECLARE_F32_LINEAR_DENSE(ep_f32_linear_dense_minmax_ukernel_32x1__sse41);
 EP_DECLARE_F32_LINEAR_DENSE(ep_f32_linear_dense_minmax_ukernel_64x1__avx2_fma);
 #endif
 #if EP_ARCH_ARM64
