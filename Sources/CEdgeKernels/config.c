@@ -236,6 +236,18 @@ static const f32_linear_entry k_f32_linear[] = {
     {{&ep_f32_linear_bsr16x1_format, ep_f32_linear_bsr16x1_minmax_ukernel_16x1__neon,
       "ep_f32_linear_bsr16x1_minmax_ukernel_16x1__neon", 0}, EP_ISA_NEON},
 #endif
+    {{&ep_f32_linear_bsr32x1_format, ep_f32_linear_bsr32x1_minmax_ukernel_32x1__scalar,
+      "ep_f32_linear_bsr32x1_minmax_ukernel_32x1__scalar", 1}, EP_ISA_SCALAR},
+#if EP_ARCH_X86_64
+    {{&ep_f32_linear_bsr32x1_format, ep_f32_linear_bsr32x1_minmax_ukernel_32x1__sse41,
+      "ep_f32_linear_bsr32x1_minmax_ukernel_32x1__sse41", 0}, EP_ISA_SSE41},
+    {{&ep_f32_linear_bsr32x1_format, ep_f32_linear_bsr32x1_minmax_ukernel_32x1__avx2_fma,
+      "ep_f32_linear_bsr32x1_minmax_ukernel_32x1__avx2_fma", 0}, EP_ISA_AVX2_FMA},
+#endif
+#if EP_ARCH_ARM64
+    {{&ep_f32_linear_bsr32x1_format, ep_f32_linear_bsr32x1_minmax_ukernel_32x1__neon,
+      "ep_f32_linear_bsr32x1_minmax_ukernel_32x1__neon", 0}, EP_ISA_NEON},
+#endif
     // END f32-spmm-bsr
     // BEGIN f32-spmm-nm (N:M)
     {{&ep_f32_linear_format_nm2_4, ep_f32_linear_nm2x4_minmax_ukernel_8x1__scalar,

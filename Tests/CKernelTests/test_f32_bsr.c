@@ -39,8 +39,9 @@ static uint32_t u32_at(const unsigned char* b, size_t off) {
 }
 
 static void test_corrupt_bsr(const ep_f32_linear_format* f) {
-    const size_t rows = 37, cols = 30;
-    float w[37 * 30];
+    // At least three block rows (bsr32x1 too), the last one partial.
+    const size_t rows = f->block_rows * 3 > 37 ? f->block_rows * 3 + 5 : 37, cols = 30;
+    float* w = xmalloc(sizeof(float) * rows * cols);
     fill(w, rows * cols);
     // Zero half of the blocks so rows have different block counts.
     for (size_t r = 0; r < rows; r++)
@@ -48,7 +49,10 @@ static void test_corrupt_bsr(const ep_f32_linear_format* f) {
             if (((r / f->block_rows) * 7 + (c / f->block_cols) * 3) % 5 < 2) w[r * cols + c] = 0.0f;
     const size_t size = f->packed_size(rows, cols, w, cols, 1);
     check(size > 0, "%s: packed_size 0", f->name);
-    if (size == 0) return;
+    if (size == 0) {
+        free(w);
+        return;
+    }
     unsigned char* blob = NULL;
     if (posix_memalign((void**)&blob, 64, size) != 0) exit(2);
     check(f->pack(rows, cols, w, cols, 1, blob) == 0, "%s: pack failed", f->name);
@@ -92,6 +96,7 @@ static void test_corrupt_bsr(const ep_f32_linear_format* f) {
     check(f->validate(blob, 10, rows, cols, &what, &where) != 0 && strcmp(what, "bsr blob smaller than its header") == 0,
           "%s: a 10-byte blob accepted", f->name);
     free(blob);
+    free(w);
 }
 
 // Every kernel of format f on a rows x cols matrix of f's block pattern against a double product;
@@ -156,7 +161,7 @@ void test_f32_bsr(void) {
     const ep_f32_linear_kernel* ks[64];
     size_t nk = ep_f32_linear_list_kernels(ks, 64);
     if (nk > 64) nk = 64;
-    static const char* names[] = {"bsr1x4", "bsr4x1", "bsr8x1", "bsr16x1"};
+    static const char* names[] = {"bsr1x4", "bsr4x1", "bsr8x1", "bsr16x1", "bsr32x1"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const ep_f32_linear_format* f = find_format(names[i], ks, nk);
         check(f != NULL, "format %s not listed", names[i]);
@@ -166,6 +171,10 @@ void test_f32_bsr(void) {
         for (int it = 0; it < 20; it++) check_shape(f, ks, nk, rnd_range(1, 40), rnd_range(1, 70), rnd_range(1, 9));
         check_shape(f, ks, nk, 3, 7, 1);
         check_shape(f, ks, nk, 17, 1, 2);
+        // Batch 1 rows of every length around the 4- and 8-block steps of the batch-1 AVX2
+        // routine (0 .. 19 blocks per block row), and two block rows plus a partial one.
+        for (size_t c = 1; c <= 40; c += 3) check_shape(f, ks, nk, 2 * f->block_rows + 3, c, 1);
+        check_shape(f, ks, nk, 70, 200, 1);
         // 16-bit block-column indices: one block column too many is refused, not truncated.
         const float dummy = 1.0f;
         check(f->packed_size(1, 65536 * f->block_cols + 1, &dummy, 0, 0) == 0,

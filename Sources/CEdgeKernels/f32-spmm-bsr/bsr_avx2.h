@@ -64,11 +64,37 @@ EP_BSR_AVX2 void ep_bsr_rx1_avx2(const float* v, const uint16_t* idx, size_t nbl
     }
 }
 
-// Whole kernel for bsr<8H>x1: block rows covering [row_begin, row_end), batch in chunks of 4.
+// Batch 1 (the common case at the edge) in its own loop nest: with the batch-chunk switch of the
+// general path around it, compilers hoist the invariants of every variant out of the block-row
+// loop and spill them (hundreds of instructions per block row). Block rows of 8H rows, blocks
+// split 8/H ways.
+EP_BSR_AVX2 void ep_bsr_rx1_avx2_run_b1(const void* packed, size_t row_begin, size_t row_end,
+                                        const float* x, float* y, const float* bias,
+                                        const ep_f32_minmax_params* params, const size_t H) {
+    const ep_f32_bsr_header* h = (const ep_f32_bsr_header*)packed;
+    const size_t R = 8 * H;
+    const uint32_t* row_ptr = ep_f32_bsr_row_ptr(h);
+    const uint16_t* col_idx = ep_f32_bsr_col_idx(h);
+    const float* values = ep_f32_bsr_values(h);
+    const __m256 vlo = _mm256_set1_ps(params != NULL ? params->min : -INFINITY);
+    const __m256 vhi = _mm256_set1_ps(params != NULL ? params->max : INFINITY);
+    for (size_t br = row_begin / R; br * R < row_end; br++) {
+        const uint32_t j0 = row_ptr[br], nblk = row_ptr[br + 1] - j0;
+        ep_bsr_rx1_avx2(values + (size_t)j0 * R, col_idx + j0, nblk, x, 0, y, 0, br * R, row_end,
+                        bias, vlo, vhi, H, 1, 8 / H);
+    }
+}
+
+// Whole kernel for bsr<8H>x1 (H = 1, 2, 4): block rows covering [row_begin, row_end), batch in
+// chunks of 4 (2 for H = 4).
 EP_BSR_AVX2 void ep_bsr_rx1_avx2_run(const void* packed, size_t row_begin, size_t row_end,
                                      size_t batch, const float* x, size_t ldx, float* y,
                                      size_t ldy, const float* bias,
                                      const ep_f32_minmax_params* params, const size_t H) {
+    if (batch == 1) {
+        ep_bsr_rx1_avx2_run_b1(packed, row_begin, row_end, x, y, bias, params, H);
+        return;
+    }
     const ep_f32_bsr_header* h = (const ep_f32_bsr_header*)packed;
     const size_t R = 8 * H;
     const uint32_t* row_ptr = ep_f32_bsr_row_ptr(h);
@@ -80,9 +106,15 @@ EP_BSR_AVX2 void ep_bsr_rx1_avx2_run(const void* packed, size_t row_begin, size_
         const uint32_t j0 = row_ptr[br], nblk = row_ptr[br + 1] - j0;
         const float* v = values + (size_t)j0 * R;
         const uint16_t* idx = col_idx + j0;
-        for (size_t b = 0; b < batch; b += 4) {
+        const size_t chunk = H == 4 ? 2 : 4;  // H * NB <= 8 accumulators
+        for (size_t b = 0; b < batch; b += chunk) {
             const float* xb = x + b * ldx;
             float* yb = y + b * ldy;
+            if (H == 4) {  // bsr32x1: four 8-wide loads per block, up to 2 batch rows
+                if (batch - b == 1) ep_bsr_rx1_avx2(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, vlo, vhi, H, 1, 2);
+                else ep_bsr_rx1_avx2(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, vlo, vhi, H, 2, 1);
+                continue;
+            }
             switch (batch - b) {
                 case 1: ep_bsr_rx1_avx2(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, vlo, vhi, H, 1, H == 1 ? 8 : 4); break;
                 case 2: ep_bsr_rx1_avx2(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, vlo, vhi, H, 2, H == 1 ? 4 : 2); break;

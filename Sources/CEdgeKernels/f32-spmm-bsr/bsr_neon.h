@@ -61,8 +61,8 @@ EP_BSR_NEON void ep_bsr_rx1_neon(const float* v, const uint16_t* idx, size_t nbl
     }
 }
 
-// Whole kernel for bsr<4Q>x1: block rows covering [row_begin, row_end), batch in chunks of 4;
-// about 16 accumulators in flight (NEON has 32 registers).
+// Whole kernel for bsr<4Q>x1 (Q = 1, 2, 4, 8): block rows covering [row_begin, row_end), batch
+// in chunks of 4 (2 for Q = 8); about 16 accumulators in flight (NEON has 32 registers).
 EP_BSR_NEON void ep_bsr_rx1_neon_run(const void* packed, size_t row_begin, size_t row_end,
                                      size_t batch, const float* x, size_t ldx, float* y,
                                      size_t ldy, const float* bias,
@@ -74,13 +74,27 @@ EP_BSR_NEON void ep_bsr_rx1_neon_run(const void* packed, size_t row_begin, size_
     const float* values = ep_f32_bsr_values(h);
     const float lo = params != NULL ? params->min : -INFINITY;
     const float hi = params != NULL ? params->max : INFINITY;
+    if (batch == 1) {  // own loop nest, so invariants of the other variants are not hoisted here
+        for (size_t br = row_begin / R; br * R < row_end; br++) {
+            const uint32_t j0 = row_ptr[br], nblk = row_ptr[br + 1] - j0;
+            ep_bsr_rx1_neon(values + (size_t)j0 * R, col_idx + j0, nblk, x, 0, y, 0, br * R, row_end,
+                            bias, lo, hi, Q, 1, Q == 1 ? 8 : Q == 8 ? 2 : 4);
+        }
+        return;
+    }
     for (size_t br = row_begin / R; br * R < row_end; br++) {
         const uint32_t j0 = row_ptr[br], nblk = row_ptr[br + 1] - j0;
         const float* v = values + (size_t)j0 * R;
         const uint16_t* idx = col_idx + j0;
-        for (size_t b = 0; b < batch; b += 4) {
+        const size_t chunk = Q == 8 ? 2 : 4;  // Q * NB <= 16 accumulators
+        for (size_t b = 0; b < batch; b += chunk) {
             const float* xb = x + b * ldx;
             float* yb = y + b * ldy;
+            if (Q == 8) {
+                if (batch - b == 1) ep_bsr_rx1_neon(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, lo, hi, Q, 1, 2);
+                else ep_bsr_rx1_neon(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, lo, hi, Q, 2, 1);
+                continue;
+            }
             switch (batch - b) {
                 case 1: ep_bsr_rx1_neon(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, lo, hi, Q, 1, Q == 1 ? 8 : 4); break;
                 case 2: ep_bsr_rx1_neon(v, idx, nblk, xb, ldx, yb, ldy, br * R, row_end, bias, lo, hi, Q, 2, Q == 4 ? 2 : 4); break;

@@ -1,5 +1,5 @@
-// Block-sparse formats bsr1x4, bsr4x1, bsr8x1, bsr16x1: packing W (zero blocks dropped) and
-// validating blobs from files. The layout is described in ukernels.h.
+// Block-sparse formats bsr1x4, bsr4x1, bsr8x1, bsr16x1, bsr32x1: packing W (zero blocks dropped)
+// and validating blobs from files. The layout is described in ukernels.h.
 #include "ukernels.h"
 
 #include <string.h>
@@ -160,3 +160,4 @@ EP_BSR_FORMAT(1, 4)
 EP_BSR_FORMAT(4, 1)
 EP_BSR_FORMAT(8, 1)
 EP_BSR_FORMAT(16, 1)
+EP_BSR_FORMAT(32, 1)

@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-enum { MAX_R = 16 };
+enum { MAX_R = 32 };
 
 void ep_f32_linear_bsr_run__scalar(const void* packed, size_t row_begin, size_t row_end,
                                    size_t batch, const float* x, size_t ldx, float* y, size_t ldy,
