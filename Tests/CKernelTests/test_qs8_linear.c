@@ -328,6 +328,64 @@ static void test_validate(const ep_qs8_linear_format* fmt, const ep_qs8_linear_k
     free(blob); free(p.w); free(p.mult);
 }
 
+/// Shapes the random sweep does not reach: many row groups (flat block loops spanning several
+/// chunks, runs of empty groups), very wide rows (x not widened up front), odd row ranges; every
+/// kernel of the format against its reference, bitwise, batches 1..6.
+static void test_large_shapes(const ep_qs8_linear_format* fmt, const ep_qs8_linear_kernel** ks,
+                              size_t nk) {
+    static const struct { size_t rows, cols; double keep; } cases[] = {
+        {1203, 64, 0.1}, {2050, 37, 0.03}, {509, 300, 0.5}, {10, 9001, 0.2}, {13, 12000, 0.9},
+        {64, 1024, 0.02}, {1024, 8, 0.0},
+    };
+    const ep_qs8_linear_kernel* ref = NULL;
+    for (size_t i = 0; i < nk; i++)
+        if (ks[i]->format == fmt && ks[i]->reference) ref = ks[i];
+    if (ref == NULL) return;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        qs8_problem p = {cases[c].rows, cases[c].cols, NULL, NULL, NULL, 0, (int)(c % 2)};
+        p.x_zp = p.x_unsigned ? 100 : -7;
+        p.w = xmalloc(p.rows * p.cols);
+        p.bias = xmalloc(sizeof(int32_t) * p.rows);
+        p.mult = xmalloc(sizeof(float) * p.rows);
+        random_weights(&p, cases[c].keep, c % 3 == 2 ? 0 : fmt->block_rows, c % 3 == 2 ? 0 : fmt->block_cols);
+        for (size_t n = 0; n < p.rows; n++) {
+            p.bias[n] = rnd_i32(-100000, 100000);
+            p.mult[n] = 1.0f / (30.0f * (float)sqrt((double)p.cols) * 64.0f);
+        }
+        const size_t size = fmt->packed_size(p.rows, p.cols, p.w, p.cols, 1);
+        void* blob = aligned64(size);
+        check(size > 0 && fmt->pack(p.rows, p.cols, p.w, p.cols, 1, p.bias, p.mult, p.x_zp,
+                                    p.x_unsigned, blob) == 0,
+              "qs8 %s: pack %zux%zu", fmt->name, p.rows, p.cols);
+        const size_t batch = 1 + c % 6, ldx = p.cols + 1, ldy = p.rows + 3;
+        const size_t xbytes = (batch - 1) * ldx + p.cols, ybytes = batch * ldy;
+        size_t xmap;
+        uint8_t* x = guarded_alloc(xbytes, &xmap);
+        for (size_t i = 0; i < xbytes; i++) x[i] = (uint8_t)rnd();
+        uint8_t* yref = xmalloc(ybytes);
+        uint8_t* y = xmalloc(ybytes);
+        for (int range = 0; range < 3; range++) {
+            const size_t groups = (p.rows + fmt->row_group - 1) / fmt->row_group;
+            const size_t row_begin = range == 0 ? 0 : fmt->row_group * rnd_range(0, groups - 1);
+            const size_t row_end = range == 0 ? p.rows : rnd_range(row_begin + 1, p.rows);
+            const ep_qs8_output_params o = random_output();
+            memset(yref, 0xA5, ybytes);
+            ref->run(blob, row_begin, row_end, batch, x, ldx, yref, ldy, &o);
+            for (size_t i = 0; i < nk; i++) {
+                if (ks[i]->format != fmt || ks[i] == ref) continue;
+                memset(y, 0xA5, ybytes);
+                ks[i]->run(blob, row_begin, row_end, batch, x, ldx, y, ldy, &o);
+                size_t diff = 0;
+                for (size_t e = 0; e < ybytes; e++) diff += y[e] != yref[e];
+                check(diff == 0, "qs8 %s: %s differs from the reference in %zu bytes (%zux%zu batch %zu rows [%zu,%zu))",
+                      fmt->name, ks[i]->name, diff, p.rows, p.cols, batch, row_begin, row_end);
+            }
+        }
+        guarded_free(x, xbytes, xmap);
+        free(blob); free(y); free(yref); free(p.w); free(p.bias); free(p.mult);
+    }
+}
+
 static void test_quantize(void) {
     const float w[3][4] = {{0.5f, -1.0f, 0.25f, 0.0f}, {0, 0, 0, 0}, {3.0f, -1.5f, 0.75f, 1e-9f}};
     int8_t q[12];
@@ -378,6 +436,7 @@ void test_qs8_linear(void) {
     for (size_t f = 0; f < nf; f++) {
         test_format_kernels(fmts[f], ks, nk);
         test_validate(fmts[f], ks, nk);
+        test_large_shapes(fmts[f], ks, nk);
     }
     test_quantize();
 }

@@ -5,6 +5,25 @@
 
 #include "ukernels.h"
 
+/// Stores the low `count` (< 8) bytes of `bytes` (little-endian) in at most three fixed-size
+/// stores: no call to a variable-length memcpy.
+static inline void ep_qs8_store_partial(void* y, uint64_t bytes, size_t count) {
+    uint8_t* out = (uint8_t*)y;
+    if (count & 4) {
+        const uint32_t v = (uint32_t)bytes;
+        memcpy(out, &v, 4);
+        out += 4;
+        bytes >>= 32;
+    }
+    if (count & 2) {
+        const uint16_t v = (uint16_t)bytes;
+        memcpy(out, &v, 2);
+        out += 2;
+        bytes >>= 16;
+    }
+    if (count & 1) *out = (uint8_t)bytes;
+}
+
 #if EP_ARCH_X86_64
 #include <immintrin.h>
 
@@ -21,7 +40,7 @@ static inline void ep_qs8_requant_store4_sse2(__m128i acc, const float* mult,
     if (count == 4) {
         memcpy(y, &bytes, 4);
     } else {
-        memcpy(y, &bytes, count);
+        ep_qs8_store_partial(y, (uint32_t)bytes, count);
     }
 }
 #endif
@@ -41,7 +60,7 @@ static inline void ep_qs8_requant_store4_neon(int32x4_t acc, const float* mult,
     if (count == 4) {
         memcpy(y, &bytes, 4);
     } else {
-        memcpy(y, &bytes, count);
+        ep_qs8_store_partial(y, bytes, count);
     }
 }
 #endif
