@@ -30,7 +30,7 @@ struct BenchKernelsCommand: ParsableCommand {
     var sparsity: [Double] = [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95]
 
     @Option(help: "Timing rounds per record (median).")
-    var rounds: Int = 9
+    var rounds: Int = 21
 
     @Option(help: "Fraction of zeros in the input activations (0: dense inputs; ReLU outputs are often 0.3-0.5).")
     var inputZeros: Double = 0
