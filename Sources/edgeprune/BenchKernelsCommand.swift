@@ -38,15 +38,43 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Which layers: linear, conv or all.")
     var op: String = "all"
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Linear shapes as INxOUT (default: the five listed above).", valueName: "INxOUT"))
+    var shape: [String] = []
+
     @Flag(help: "A quick pass: fewer rounds and only the 256x256 and 1024x1024 Linear shapes.")
     var quick = false
+
+    /// --shape values parsed, or nil for the defaults.
+    private var linearShapes: [(Int, Int)]? {
+        guard !shape.isEmpty else { return nil }
+        return shape.map { s in
+            let parts = s.split(separator: "x").compactMap { Int($0) }
+            return (parts[0], parts[1])
+        }
+    }
 
     func validate() throws {
         guard !batch.isEmpty, batch.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--batch values must be in 1...64") }
         guard !sparsity.isEmpty, sparsity.allSatisfy({ (0..<1).contains($0) }) else { throw ValidationError("--sparsity values must be in [0, 1)") }
         guard (1...101).contains(rounds) else { throw ValidationError("--rounds must be in 1...101") }
         guard (0..<1).contains(inputZeros) else { throw ValidationError("--input-zeros must be in [0, 1)") }
+        for s in shape {
+            let parts = s.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let i = parts[0], let o = parts[1], (1...65536).contains(i), (1...65536).contains(o) else {
+                throw ValidationError("--shape must be INxOUT with both in 1...65536, e.g. 256x128; got '\(s)'")
+            }
+        }
         guard ["linear", "conv", "all"].contains(op) else { throw ValidationError("--op must be linear, conv or all") }
+        // Output paths are checked before minutes of timing, not after.
+        for (flag, path) in [("--json", json), ("--plot", plot)] {
+            guard let path else { continue }
+            let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue,
+                  access(dir, W_OK) == 0 else {
+                throw ValidationError("\(flag) \(path): directory '\(dir)' does not exist or is not writable")
+            }
+        }
     }
 
     static let linearShapes = [(256, 256), (512, 512), (1024, 1024), (64, 1024), (1024, 10)]
@@ -58,7 +86,7 @@ struct BenchKernelsCommand: ParsableCommand {
             let progress: (String) -> Void = { FileHandle.standardError.write(Data(("  " + $0 + "\n").utf8)) }
             var records: [KernelRecord] = []
             if op != "conv" {
-                let shapes = quick ? [Self.linearShapes[0], Self.linearShapes[2]] : Self.linearShapes
+                let shapes = linearShapes ?? (quick ? [Self.linearShapes[0], Self.linearShapes[2]] : Self.linearShapes)
                 let bench = LinearBench(rounds: rounds, roundMicros: roundMicros, inputZeros: inputZeros)
                 for b in batch {
                     for (cols, rows) in shapes {
