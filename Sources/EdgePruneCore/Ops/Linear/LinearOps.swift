@@ -16,10 +16,6 @@ enum LinearOps {
         }
         let y = try ctx.checked(TensorType(.float32, [m, n]))
         let rs = transB ? 1 : n, cs = transB ? k : 1
-        var packed: Buffer? = nil
-        if let bc = ctx.constant(1) {
-            packed = Buffer.packedGemmB(k: k, n: n, src: bc.pointer(as: Float.self), rs: rs, cs: cs, scale: alpha)
-        }
         var biasM: Buffer? = nil, biasN: Buffer? = nil
         var addC: (BroadcastPlan, Float)? = nil
         if ctx.hasInput(2) && beta != 0 {
@@ -40,10 +36,15 @@ enum LinearOps {
         }
         let stage = OutputStage(FusedActivation.read(ctx.node))
         if let bc = ctx.constant(1), !transA, biasM == nil, addC == nil {
-            let scaled = alpha == 1 ? bc.floats : bc.floats.map { $0 * alpha }
-            if let op = scaled.withUnsafeBufferPointer({ w in
-                formatLinear(ctx, batch: m, rows: n, cols: k, w: w.baseAddress!, rs: cs, cs: rs, bias: biasN, stage: stage, y: y)
+            let scaled = alpha == 1 ? nil : bc.floats.map { $0 * alpha }  // the weight itself when alpha is 1
+            if let op = (scaled ?? []).withUnsafeBufferPointer({ copy in
+                formatLinear(ctx, batch: m, rows: n, cols: k, w: scaled == nil ? UnsafePointer(bc.pointer(as: Float.self)) : copy.baseAddress!,
+                             rs: cs, cs: rs, bias: biasN, stage: stage, y: y)
             }) { return op }
+        }
+        // Packed once here when B is a constant (the GEMM path only: a chosen format packs its own).
+        let packed = ctx.constant(1).map {
+            Buffer.packedGemmB(k: k, n: n, src: $0.pointer(as: Float.self), rs: rs, cs: cs, scale: alpha)
         }
         let kernel = GemmKernel(m: m, n: n, k: k, packedB: packed, bRowStride: rs, bColStride: cs,
                                 transA: transA, alpha: alpha, biasM: biasM, biasN: biasN, addC: addC,
@@ -78,9 +79,10 @@ enum LinearOps {
             // One GEMM: the rows of every A batch entry times the single B.
             let rows = batchCount * m
             let bias = try matMulBias(ctx, n: n)
-            if let bc = ctx.constant(1), let op = bc.floats.withUnsafeBufferPointer({ w in
-                formatLinear(ctx, batch: rows, rows: n, cols: k, w: w.baseAddress!, rs: 1, cs: n, bias: bias, stage: stage, y: y)
-            }) { return op }
+            if let bc = ctx.constant(1), let op = formatLinear(ctx, batch: rows, rows: n, cols: k, w: bc.pointer(as: Float.self),
+                                                               rs: 1, cs: n, bias: bias, stage: stage, y: y) {
+                return op
+            }
             var packed: Buffer? = nil
             if let bc = ctx.constant(1) {
                 packed = Buffer.packedGemmB(k: k, n: n, src: bc.pointer(as: Float.self), rs: n, cs: 1)
