@@ -380,6 +380,20 @@ static const qs8_linear_entry k_qs8_linear[] = {
     EP_QS8_ENTRY(ep_qs8_linear_format_bsr4x4, ep_qs8_linear_bsr4x4_minmax_ukernel_4x4__neondot, 0,
                  EP_ISA_NEON_DOTPROD),
 #endif
+    EP_QS8_ENTRY(ep_qs8_linear_format_bsr8x4, ep_qs8_linear_bsr8x4_minmax_ukernel_8x4__scalar, 1,
+                 EP_ISA_SCALAR),
+#if EP_ARCH_X86_64
+    EP_QS8_ENTRY(ep_qs8_linear_format_bsr8x4, ep_qs8_linear_bsr8x4_minmax_ukernel_8x4__sse41, 0,
+                 EP_ISA_SSE41),
+    EP_QS8_ENTRY(ep_qs8_linear_format_bsr8x4, ep_qs8_linear_bsr8x4_minmax_ukernel_8x4__avx2, 0,
+                 EP_ISA_AVX2_FMA),
+#endif
+#if EP_ARCH_ARM64
+    EP_QS8_ENTRY(ep_qs8_linear_format_bsr8x4, ep_qs8_linear_bsr8x4_minmax_ukernel_8x4__neon, 0,
+                 EP_ISA_NEON),
+    EP_QS8_ENTRY(ep_qs8_linear_format_bsr8x4, ep_qs8_linear_bsr8x4_minmax_ukernel_8x4__neondot, 0,
+                 EP_ISA_NEON_DOTPROD),
+#endif
     {{NULL, NULL, NULL, 0}, EP_ISA_SCALAR},  // terminator
 };
 

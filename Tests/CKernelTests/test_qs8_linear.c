@@ -265,7 +265,8 @@ static void test_validate(const ep_qs8_linear_format* fmt, const ep_qs8_linear_k
                     "header size disagrees with the layout");
     expect_rejected(fmt, blob, size, p.rows, p.cols, 24, &big, 4,
                     fmt->block_rows > 0 ? "more blocks than the matrix holds" : "block count in a dense blob");
-    const size_t r4 = (p.rows + 3) / 4 * 4;
+    // Per-row arrays hold the rows rounded up to the format's row group.
+    const size_t r4 = (p.rows + fmt->row_group - 1) / fmt->row_group * fmt->row_group;
     expect_rejected(fmt, blob, size, p.rows, p.cols, 64 + 8 * r4 + 4 * 5, &nan, 4, "multiplier not finite");
     expect_rejected(fmt, blob, size, p.rows, p.cols, 64 + 8 * r4 + 4 * 36, &inf, 4, "multiplier not finite");
     // A misaligned copy is refused.
@@ -275,8 +276,8 @@ static void test_validate(const ep_qs8_linear_format* fmt, const ep_qs8_linear_k
           "qs8 %s: misaligned blob accepted", fmt->name);
     free(unaligned);
     if (fmt->block_rows > 0) {
-        // bsr4x4 arrays: ptr uint32[G+1] right after the 64-aligned per-row arrays, then idx.
-        const size_t groups = r4 / 4, ptr_off = (64 + 12 * r4 + 63) / 64 * 64;
+        // bsr arrays: ptr uint32[G+1] right after the 64-aligned per-row arrays, then idx.
+        const size_t groups = r4 / fmt->row_group, ptr_off = (64 + 12 * r4 + 63) / 64 * 64;
         const size_t idx_off = ptr_off + 4 * (groups + 1);
         uint32_t ptrs[16];
         memcpy(ptrs, (char*)blob + ptr_off, sizeof(uint32_t) * (groups + 1));
@@ -329,13 +330,17 @@ static void test_validate(const ep_qs8_linear_format* fmt, const ep_qs8_linear_k
 }
 
 /// Shapes the random sweep does not reach: many row groups (flat block loops spanning several
-/// chunks, runs of empty groups), very wide rows (x not widened up front), odd row ranges; every
+/// chunks, chunk boundaries at group ends, runs of empty groups), very wide rows (x not widened up front), odd row ranges; every
 /// kernel of the format against its reference, bitwise, batches 1..6.
 static void test_large_shapes(const ep_qs8_linear_format* fmt, const ep_qs8_linear_kernel** ks,
                               size_t nk) {
     static const struct { size_t rows, cols; double keep; } cases[] = {
         {1203, 64, 0.1}, {2050, 37, 0.03}, {509, 300, 0.5}, {10, 9001, 0.2}, {13, 12000, 0.9},
         {64, 1024, 0.02}, {1024, 8, 0.0},
+        // Fully dense, 1 or 3 blocks per row group: group ends fall on every chunk boundary of the
+        // flat block loops (and one block past it).
+        // 0-2 blocks per group: groups (and pairs of groups) ending one block past a chunk.
+        {8800, 4, 1.0}, {2000, 12, 1.0}, {16000, 8, 0.5},
     };
     const ep_qs8_linear_kernel* ref = NULL;
     for (size_t i = 0; i < nk; i++)

@@ -285,7 +285,7 @@ size_t ep_f32_spmm_pixels_list_kernels(const ep_f32_spmm_pixels_kernel** out, si
 // batch x rows bytes with row stride ldy. Kernels read nothing of X beyond cols per batch row.
 // Limits: 1 <= rows <= 2^24, 1 <= cols <= 2^18.
 typedef struct ep_qs8_linear_format {
-    const char* name;            // "dense", "bsr4x4" (stable: used in model files)
+    const char* name;            // "dense", "bsr4x4", "bsr8x4" (stable: used in model files)
     size_t block_rows;           // zeros this format skips come in block_rows x block_cols blocks
     size_t block_cols;           //   (0 x 0 for dense)
     size_t row_group;            // rows per kernel step; row ranges start at multiples of this

@@ -10,11 +10,17 @@ static int finite_f32(float v) {
     return (bits & 0x7f800000u) != 0x7f800000u;
 }
 
+static uint32_t ep_qs8_magic_of(int kind) {
+    return kind == EP_QS8_KIND_BSR8X4   ? (uint32_t)EP_QS8_MAGIC_BSR8X4
+           : kind == EP_QS8_KIND_BSR4X4 ? (uint32_t)EP_QS8_MAGIC_BSR4X4
+                                        : (uint32_t)EP_QS8_MAGIC_DENSE;
+}
+
 int ep_qs8_shape_ok(size_t rows, size_t cols) {
     return rows >= 1 && rows <= EP_QS8_MAX_ROWS && cols >= 1 && cols <= EP_QS8_MAX_COLS;
 }
 
-int ep_qs8_pack_common(int bsr, size_t rows, size_t cols, const int8_t* w, size_t rs, size_t cs,
+int ep_qs8_pack_common(int kind, size_t rows, size_t cols, const int8_t* w, size_t rs, size_t cs,
                        const int32_t* bias, const float* multiplier, int32_t x_zero_point,
                        int x_unsigned, size_t blocks, void* dst) {
     if (!ep_qs8_shape_ok(rows, cols) || multiplier == NULL) return -1;
@@ -23,10 +29,10 @@ int ep_qs8_pack_common(int bsr, size_t rows, size_t cols, const int8_t* w, size_
     for (size_t n = 0; n < rows; n++) {
         if (!finite_f32(multiplier[n])) return -1;
     }
-    const ep_qs8_layout l = ep_qs8_layout_of(bsr, rows, cols, blocks);
+    const ep_qs8_layout l = ep_qs8_layout_of(kind, rows, cols, blocks);
     ep_qs8_linear_header h;
     memset(&h, 0, sizeof h);
-    h.magic = bsr ? EP_QS8_MAGIC_BSR4X4 : EP_QS8_MAGIC_DENSE;
+    h.magic = ep_qs8_magic_of(kind);
     h.version = EP_QS8_VERSION;
     h.rows = (uint32_t)rows;
     h.cols = (uint32_t)cols;
@@ -38,7 +44,7 @@ int ep_qs8_pack_common(int bsr, size_t rows, size_t cols, const int8_t* w, size_
     int32_t* bias_raw = (int32_t*)((char*)dst + l.bias_raw);
     int32_t* bias_flip = (int32_t*)((char*)dst + l.bias_flip);
     float* mult = (float*)((char*)dst + l.mult);
-    for (size_t n = 0; n < 4 * l.groups; n++) {
+    for (size_t n = 0; n < l.padded_rows; n++) {
         if (n >= rows) {
             bias_raw[n] = bias_flip[n] = 0;
             mult[n] = 0.0f;
@@ -64,7 +70,7 @@ int ep_qs8_pack_common(int bsr, size_t rows, size_t cols, const int8_t* w, size_
         return 1;            \
     } while (0)
 
-int ep_qs8_validate_common(int bsr, const void* packed, size_t size, size_t rows, size_t cols,
+int ep_qs8_validate_common(int kind, const void* packed, size_t size, size_t rows, size_t cols,
                            const char** what, size_t* where, size_t* blocks) {
     *what = NULL;
     *where = 0;
@@ -72,7 +78,7 @@ int ep_qs8_validate_common(int bsr, const void* packed, size_t size, size_t rows
     if (size < sizeof(ep_qs8_linear_header)) FAIL("blob smaller than its header", size);
     ep_qs8_linear_header h;
     memcpy(&h, packed, sizeof h);
-    if (h.magic != (bsr ? (uint32_t)EP_QS8_MAGIC_BSR4X4 : (uint32_t)EP_QS8_MAGIC_DENSE))
+    if (h.magic != ep_qs8_magic_of(kind))
         FAIL("wrong magic (not this format)", 0);
     if (h.version != EP_QS8_VERSION) FAIL("unsupported version", h.version);
     if (!ep_qs8_shape_ok(rows, cols)) FAIL("shape out of range", rows);
@@ -83,11 +89,12 @@ int ep_qs8_validate_common(int bsr, const void* packed, size_t size, size_t rows
                      : (h.x_zero_point < -128 || h.x_zero_point > 127))
         FAIL("activation zero point out of range", (size_t)(uint32_t)h.x_zero_point);
     if (h.reserved != 0) FAIL("reserved field not zero", h.reserved);
-    const size_t groups = (rows + 3) / 4;
+    const size_t gr = ep_qs8_group_rows(kind), groups = (rows + gr - 1) / gr;
+    const int bsr = kind != EP_QS8_KIND_DENSE;
     if (!bsr && h.blocks != 0) FAIL("block count in a dense blob", h.blocks);
     if (bsr && (uint64_t)h.blocks > (uint64_t)groups * ((cols + 3) / 4))
         FAIL("more blocks than the matrix holds", h.blocks);
-    const ep_qs8_layout l = ep_qs8_layout_of(bsr, rows, cols, h.blocks);
+    const ep_qs8_layout l = ep_qs8_layout_of(kind, rows, cols, h.blocks);
     if (h.size != l.total) FAIL("header size disagrees with the layout", (size_t)h.size);
     if (size < l.total) FAIL("blob truncated", size);
     const float* mult = EP_QS8_AT(float, packed, l.mult);
