@@ -19,8 +19,7 @@ enum KernelTiming {
     }
 
     static func single(rounds: Int, roundMicros: Double, _ a: () -> Void) -> Double {
-        let reps = repetitions(roundMicros, a)
-        return median((0..<rounds).map { _ in time(reps, a) })
+        LinearFormats.medianMicros(rounds: rounds, roundMicros: roundMicros, a)
     }
 
     private static func repetitions(_ roundMicros: Double, _ body: () -> Void) -> Int {

@@ -3,17 +3,9 @@ import EdgePruneCore
 
 /// int8 Linear formats on the same layers, against the same f32 dense baseline.
 extension LinearBench {
-    nonisolated(unsafe) static let qs8Kernels: [UnsafePointer<ep_qs8_linear_kernel>] = {
-        let count = ep_qs8_linear_list_kernels(nil, 0)
-        var list = [UnsafePointer<ep_qs8_linear_kernel>?](repeating: nil, count: count)
-        _ = list.withUnsafeMutableBufferPointer { ep_qs8_linear_list_kernels($0.baseAddress, count) }
-        var preferred: [UnsafePointer<ep_qs8_linear_kernel>] = []
-        for case let k? in list {
-            if let last = preferred.last, last.pointee.format == k.pointee.format { preferred[preferred.count - 1] = k }
-            else { preferred.append(k) }
-        }
-        return preferred
-    }()
+    nonisolated(unsafe) static let qs8Kernels = LinearFormats.preferredKernels(ep_qs8_linear_list_kernels) {
+        UnsafeRawPointer($0.pointee.format)
+    }
 
     /// Records for every int8 format at each sparsity (dense at 0 only); uint8 activations with
     /// zero point 128, per-row weight scales, uint8 output.

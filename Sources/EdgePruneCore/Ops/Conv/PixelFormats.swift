@@ -4,16 +4,9 @@ import CEdgeKernels
 /// its GEMM form), as Swift values: listing and packing.
 public enum PixelFormats {
     /// The preferred (fastest ISA) kernel of each format, in listing order.
-    nonisolated(unsafe) public static let preferred: [UnsafePointer<ep_f32_spmm_pixels_kernel>] = {
-        let count = ep_f32_spmm_pixels_list_kernels(nil, 0)
-        var list = [UnsafePointer<ep_f32_spmm_pixels_kernel>?](repeating: nil, count: count)
-        _ = list.withUnsafeMutableBufferPointer { ep_f32_spmm_pixels_list_kernels($0.baseAddress, count) }
-        var out: [UnsafePointer<ep_f32_spmm_pixels_kernel>] = []
-        for case let k? in list {
-            if let last = out.last, last.pointee.format == k.pointee.format { out[out.count - 1] = k } else { out.append(k) }
-        }
-        return out
-    }()
+    nonisolated(unsafe) public static let preferred = LinearFormats.preferredKernels(ep_f32_spmm_pixels_list_kernels) {
+        UnsafeRawPointer($0.pointee.format)
+    }
 
     public static var formatNames: [String] { preferred.map { String(cString: $0.pointee.format.pointee.name) } }
 

@@ -8,23 +8,25 @@ import Darwin
 /// The f32 Linear weight formats of the C kernel library (dense and every sparse format), as
 /// Swift values: listing, packing, validating and timing them.
 public enum LinearFormats {
-    /// Every kernel this CPU can run, grouped by format (reference first, preferred last).
-    /// (Pointers into the C library's constant tables: immutable, so safe to share.)
-    nonisolated(unsafe) public static let kernels: [UnsafePointer<ep_f32_linear_kernel>] = {
-        let count = ep_f32_linear_list_kernels(nil, 0)
-        var list = [UnsafePointer<ep_f32_linear_kernel>?](repeating: nil, count: count)
-        _ = list.withUnsafeMutableBufferPointer { ep_f32_linear_list_kernels($0.baseAddress, count) }
-        return list.compactMap { $0 }
-    }()
+    /// The preferred (fastest ISA) kernel of each format, in listing order. (Pointers into the C
+    /// library's constant tables: immutable, so safe to share.)
+    nonisolated(unsafe) public static let preferred = preferredKernels(ep_f32_linear_list_kernels) {
+        UnsafeRawPointer($0.pointee.format)
+    }
 
-    /// The preferred (fastest ISA) kernel of each format, in listing order.
-    nonisolated(unsafe) public static let preferred: [UnsafePointer<ep_f32_linear_kernel>] = {
-        var out: [UnsafePointer<ep_f32_linear_kernel>] = []
-        for k in kernels {
-            if let last = out.last, last.pointee.format == k.pointee.format { out[out.count - 1] = k } else { out.append(k) }
+    /// The last (preferred) kernel of each format from one of the C library's list functions
+    /// (`size_t list(const K** out, size_t capacity)`, grouped by format, preferred last).
+    public static func preferredKernels<K>(_ list: (UnsafeMutablePointer<UnsafePointer<K>?>?, Int) -> Int,
+                                           format: (UnsafePointer<K>) -> UnsafeRawPointer?) -> [UnsafePointer<K>] {
+        let count = list(nil, 0)
+        var all = [UnsafePointer<K>?](repeating: nil, count: count)
+        _ = all.withUnsafeMutableBufferPointer { list($0.baseAddress, count) }
+        var out: [UnsafePointer<K>] = []
+        for case let k? in all {
+            if let last = out.last, format(last) == format(k) { out[out.count - 1] = k } else { out.append(k) }
         }
         return out
-    }()
+    }
 
     public static var formatNames: [String] { preferred.map { String(cString: $0.pointee.format.pointee.name) } }
 
