@@ -7,6 +7,7 @@ struct BinaryWriter {
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
     mutating func i64(_ v: Int) { u64(UInt64(bitPattern: Int64(v))) }
     mutating func f32(_ v: Float) { u32(v.bitPattern) }
+    mutating func f64(_ v: Double) { u64(v.bitPattern) }
     mutating func count(_ n: Int) { u32(UInt32(n)) }
     mutating func string(_ s: String) {
         let utf8 = Array(s.utf8)
@@ -59,6 +60,7 @@ struct BinaryReader {
     }
     mutating func i64(_ what: String) throws -> Int { Int(Int64(bitPattern: try u64(what))) }
     mutating func f32(_ what: String) throws -> Float { Float(bitPattern: try u32(what)) }
+    mutating func f64(_ what: String) throws -> Double { Double(bitPattern: try u64(what)) }
 
     /// A count of items that each take at least `minItemBytes`: bounded by the bytes left, so a
     /// corrupt count cannot cause a huge allocation or a long loop.

@@ -13,8 +13,9 @@
 ///     64      32*n  section table: kind u32, flags u32, offset u64, length u64, CRC-32 u32, reserved u32
 ///
 /// Sections: `graph` (kind 1: opset, metadata, inputs, outputs, tensor directory, nodes, see
-/// EPMWriter) and `data` (kind 2: tensor bytes, each tensor at a 64-byte aligned file offset so
-/// it is used in place from the memory map). Section flag bit 0 marks a section a reader may skip
+/// EPMWriter), `data` (kind 2: tensor bytes, each tensor at a 64-byte aligned file offset so
+/// it is used in place from the memory map) and, for pruned models, `ladder` (kind 3, optional:
+/// the nested sparsity ladder, see EPMLadderCodec). Section flag bit 0 marks a section a reader may skip
 /// if it does not know its kind: later versions add sparse encodings, quantisation parameters and
 /// the sparsity ladder that way. Each tensor entry carries an encoding code for the same reason:
 /// 0 = dense (raw little-endian elements); 1 = csr, an f32 weight of rank >= 2 with at least half
@@ -24,7 +25,7 @@
 public enum EPMFormat {
     public static let magic: [UInt8] = Array("EDGEPRUN".utf8)
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 1  // 1: csr tensor encoding
+    public static let minorVersion: UInt16 = 2  // 1: csr tensor encoding; 2: ladder section
     public static let headerSize = 64
     public static let sectionEntrySize = 32
     public static let dataAlignment = 64
@@ -32,6 +33,7 @@ public enum EPMFormat {
     public enum SectionKind: UInt32 {
         case graph = 1
         case data = 2
+        case ladder = 3  // optional: the nested sparsity ladder (EPMLadderCodec)
     }
 
     public static let sectionOptional: UInt32 = 1

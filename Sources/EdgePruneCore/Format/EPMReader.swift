@@ -41,7 +41,7 @@ public enum EPMReader {
         let tableBytes = UnsafeRawBufferPointer(rebasing: bytes[tableOffset..<(tableOffset + sections * EPMFormat.sectionEntrySize)])
         guard CRC32.checksum(tableBytes) == tableCRC else { throw EdgePruneError(.format, "section table checksum mismatch") }
         var t = BinaryReader(bytes, from: tableOffset, to: tableOffset + tableBytes.count, context: "section table")
-        var graphRange: Range<Int>? = nil, dataRange: Range<Int>? = nil
+        var graphRange: Range<Int>? = nil, dataRange: Range<Int>? = nil, ladderRange: Range<Int>? = nil
         for i in 0..<sections {
             let kind = try t.u32("kind"), flags = try t.u32("flags")
             let off = try t.u64("offset"), len = try t.u64("length")
@@ -54,6 +54,7 @@ public enum EPMReader {
             switch EPMFormat.SectionKind(rawValue: kind) {
             case .graph?: graphRange = range
             case .data?: dataRange = range
+            case .ladder?: ladderRange = range
             case nil:
                 guard flags & EPMFormat.sectionOptional != 0 else {
                     throw EdgePruneError(.format, "section \(i) has unknown required kind \(kind) (written by a newer EdgePrune?)")
@@ -61,11 +62,13 @@ public enum EPMReader {
                 continue
             }
             guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[range])) == crc else {
-                throw EdgePruneError(.format, "checksum mismatch in the \(kind == 1 ? "graph" : "data") section")
+                throw EdgePruneError(.format, "checksum mismatch in the \(EPMFormat.SectionKind(rawValue: kind).map { "\($0)" } ?? "kind \(kind)") section")
             }
         }
         guard let graphRange, let dataRange else { throw EdgePruneError(.format, "missing graph or data section") }
-        return try decodeGraph(file, graphRange, dataRange, limits)
+        var graph = try decodeGraph(file, graphRange, dataRange, limits)
+        if let ladderRange { graph.ladder = try EPMLadderCodec.decode(bytes, ladderRange, graph: graph) }
+        return graph
     }
 
     private static func dtype(_ code: UInt32, _ what: String) throws -> DType {

@@ -2,10 +2,13 @@
 public enum EPMWriter {
     public static func write(_ graph: Graph, to path: String) throws {
         let (graphSection, tensors) = encodeGraph(graph)
-        // Layout: header | section table (2 entries) | graph section | pad | data section.
+        let ladderSection = graph.ladder.map(EPMLadderCodec.encode)
+        // Layout: header | section table | graph section | ladder section | pad | data section.
+        let sectionCount = ladderSection == nil ? 2 : 3
         let tableOffset = EPMFormat.headerSize
-        let graphOffset = tableOffset + 2 * EPMFormat.sectionEntrySize
-        let dataOffset = align(graphOffset + graphSection.count)
+        let graphOffset = tableOffset + sectionCount * EPMFormat.sectionEntrySize
+        let ladderOffset = graphOffset + graphSection.count
+        let dataOffset = align(ladderOffset + (ladderSection?.count ?? 0))
         var dataLength = 0
         for t in tensors { dataLength = align(dataLength) + t.byteCount }
         let fileSize = dataOffset + dataLength
@@ -20,10 +23,13 @@ public enum EPMWriter {
                 cursor += t.byteCount
             }
         }
+        var sections: [(EPMFormat.SectionKind, UInt32, Int, [UInt8])] = [(.graph, 0, graphOffset, graphSection)]
+        if let ladderSection { sections.append((.ladder, EPMFormat.sectionOptional, ladderOffset, ladderSection)) }
+        sections.append((.data, 0, dataOffset, data))
         var table = BinaryWriter()
-        for (kind, offset, bytes) in [(EPMFormat.SectionKind.graph, graphOffset, graphSection), (.data, dataOffset, data)] {
+        for (kind, flags, offset, bytes) in sections {
             table.u32(kind.rawValue)
-            table.u32(0)
+            table.u32(flags)
             table.u64(UInt64(offset))
             table.u64(UInt64(bytes.count))
             table.u32(CRC32.checksum(bytes))
@@ -34,13 +40,13 @@ public enum EPMWriter {
         header.bytes += withUnsafeBytes(of: EPMFormat.majorVersion.littleEndian) { Array($0) }
         header.bytes += withUnsafeBytes(of: EPMFormat.minorVersion.littleEndian) { Array($0) }
         header.u32(0)
-        header.u32(2)
+        header.u32(UInt32(sectionCount))
         header.u32(CRC32.checksum(table.bytes))
         header.u64(UInt64(tableOffset))
         header.u64(UInt64(fileSize))
         header.pad(to: EPMFormat.headerSize)
 
-        var file = header.bytes + table.bytes + graphSection
+        var file = header.bytes + table.bytes + graphSection + (ladderSection ?? [])
         file += [UInt8](repeating: 0, count: dataOffset - file.count)
         try FileIO.writeAtomically(path) { fd in
             try FileIO.writeAll(fd, file, path: path)

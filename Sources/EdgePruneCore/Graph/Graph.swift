@@ -38,10 +38,12 @@ public struct Graph: Sendable {
     public var opset: Int
     /// Free-form metadata (producer, class names, input normalisation ...).
     public var metadata: [String: String]
+    /// The nested sparsity ladder a pruning run stored with the model (nil: a plain model).
+    public var ladder: SparsityLadder?
 
     public init(name: String = "graph", nodes: [Node] = [], inputs: [ValueInfo] = [],
                 outputs: [ValueInfo] = [], initializers: [String: Tensor] = [:], opset: Int = 13,
-                metadata: [String: String] = [:]) {
+                metadata: [String: String] = [:], ladder: SparsityLadder? = nil) {
         self.name = name
         self.nodes = nodes
         self.inputs = inputs
@@ -49,6 +51,7 @@ public struct Graph: Sendable {
         self.initializers = initializers
         self.opset = opset
         self.metadata = metadata
+        self.ladder = ladder
     }
 
     /// Graph inputs that are not initializers (ONNX allows initializers to be listed as inputs).
