@@ -458,6 +458,19 @@ def make_digits(w: Writer, out: Path) -> Dict:
     return info
 
 
+def make_calib(w: Writer, out: Path) -> None:
+    """The digits training split as calibration data for `edgeprune prune` (importance scores,
+    sensitivity, the ladder's accuracy column).  Models were trained on it; pruning results are
+    judged on the test split, which pruning never sees."""
+    print("\n== digits calibration data (training split)")
+    x_tr, _, y_tr, _ = load_digits_split()
+    ddir = out / "digits"
+    w.npy(ddir / "calib_x_mlp.npy", x_tr)
+    w.npy(ddir / "calib_x_cnn.npy", x_tr.reshape(-1, 1, 8, 8))
+    w.npy(ddir / "calib_y.npy", y_tr)
+    print(f"  {len(y_tr)} samples")
+
+
 # --------------------------------------------------------------------------
 # Zoo
 # --------------------------------------------------------------------------
@@ -703,7 +716,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "Tests" / "Fixtures",
                     help="output directory (default: <repo>/Tests/Fixtures)")
-    ap.add_argument("--only", choices=["all", "digits", "wide-mlp", "zoo"], default="all",
+    ap.add_argument("--only", choices=["all", "digits", "calib", "wide-mlp", "zoo"], default="all",
                     help="regenerate only part of the fixtures (README/manifest are written with --only all/zoo)")
     ap.add_argument("--no-torchvision", action="store_true",
                     help="skip the torchvision models (mobilenet_v2, squeezenet1_1) even if torchvision is installed "
@@ -729,6 +742,9 @@ def main(argv=None) -> int:
         digits = make_digits(w, out)
     elif (out / "digits" / "info.json").exists():
         digits = json.loads((out / "digits" / "info.json").read_text())
+
+    if args.only in ("all", "digits", "calib"):
+        make_calib(w, out)
 
     if args.only in ("all", "wide-mlp"):
         make_wide_mlp(w, out, load_split=load_digits_split, train=train, set_determinism=set_determinism,
