@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "edgeprune", targets: ["edgeprune"]),
         .library(name: "EdgePruneCore", targets: ["EdgePruneCore"]),
         .library(name: "EdgePruneONNX", targets: ["EdgePruneONNX"]),
+        .library(name: "EdgePrunePruning", targets: ["EdgePrunePruning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,10 +31,13 @@ let package = Package(
         .target(
             name: "EdgePruneONNX",
             dependencies: ["EdgePruneCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Pruning toolkit: importance scores, masks, nested sparsity ladders, structured
+        // compaction, evaluation.
+        .target(name: "EdgePrunePruning", dependencies: ["EdgePruneCore"]),
         .executableTarget(
             name: "edgeprune",
             dependencies: [
-                "EdgePruneCore", "EdgePruneONNX",
+                "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Test-only: counts heap allocations on the calling thread (interposes malloc).
@@ -43,6 +47,8 @@ let package = Package(
             name: "EdgePruneCoreTests", dependencies: ["EdgePruneCore", "CTestSupport"],
             resources: []),
         .testTarget(
-            name: "EdgePruneONNXTests", dependencies: ["EdgePruneONNX", "EdgePruneCore"]),
+            name: "EdgePruneONNXTests", dependencies: ["EdgePruneONNX", "EdgePruneCore", "EdgePrunePruning"]),
+        .testTarget(
+            name: "EdgePrunePruningTests", dependencies: ["EdgePrunePruning", "EdgePruneCore", "EdgePruneONNX"]),
     ]
 )
