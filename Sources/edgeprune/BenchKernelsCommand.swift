@@ -67,13 +67,7 @@ struct BenchKernelsCommand: ParsableCommand {
         guard ["linear", "conv", "all"].contains(op) else { throw ValidationError("--op must be linear, conv or all") }
         // Output paths are checked before minutes of timing, not after.
         for (flag, path) in [("--json", json), ("--plot", plot)] {
-            guard let path else { continue }
-            let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue,
-                  access(dir, W_OK) == 0 else {
-                throw ValidationError("\(flag) \(path): directory '\(dir)' does not exist or is not writable")
-            }
+            if let path { try CLI.checkOutputDirectory(path, flag: flag) }
         }
     }
 

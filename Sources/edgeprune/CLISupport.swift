@@ -41,6 +41,17 @@ enum CLI {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Fails unless the directory `path` would be written into exists and is writable: output
+    /// paths are checked before minutes of work, not after.
+    static func checkOutputDirectory(_ path: String, flag: String = "--output") throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        let dir = parent.isEmpty ? "." : parent
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue, access(dir, W_OK) == 0 else {
+            throw ValidationError("\(flag) \(path): directory '\(dir)' does not exist or is not writable")
+        }
+    }
+
     static func fileSize(_ path: String) -> Int {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     }

@@ -14,5 +14,6 @@ struct EdgePruneCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, BenchCommand.self,
-                      EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self])
+                      EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self, ExportCommand.self, PruneCommand.self,
+                      ProfileCommand.self])
 }

@@ -1,11 +1,19 @@
 import ArgumentParser
 import EdgePruneCore
+import EdgePruneONNX
+import EdgePrunePruning
 import Foundation
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Classification accuracy of a model on labelled data (argmax of the first output).")
+        abstract: "Accuracy, per-class metrics, size, MACs and latency of a model (or one level of its sparsity ladder) on labelled data.",
+        discussion: """
+            Predictions are the argmax of the first output. Size on disk is the model file at level 0 and, \
+            for --level L > 0, an .epm holding only that level. With --level L > 0 the report also shows \
+            which input features (or channels) lost most importance between level 0 and level L \
+            (occlusion attribution).
+            """)
 
     @OptionGroup var options: ModelOptions
 
@@ -15,53 +23,197 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Integer class labels (.npy), one per sample.")
     var labels: String
 
+    @Option(help: "Sparsity-ladder level to evaluate (0: the stored weights).")
+    var level: Int = 0
+
     @Option(help: "Samples per inference batch.")
     var batch: Int = 32
+
+    @Option(help: "Timed batch-1 runs for the latency percentiles (0: skip latency).")
+    var latencyRuns: Int = 200
+
+    @Option(help: "Samples the occlusion attribution uses with --level > 0 (0: skip it).")
+    var attributionSamples: Int = 256
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard level >= 0 else { throw ValidationError("--level must be 0 or more") }
+        guard latencyRuns >= 0 else { throw ValidationError("--latency-runs must be 0 or more") }
+        guard attributionSamples >= 0 else { throw ValidationError("--attribution-samples must be 0 or more") }
     }
 
-    struct Report: Encodable { let model: String; let samples: Int; let correct: Int; let accuracy: Double }
+    /// The JSON report. The first four fields are the original `eval` output, kept as they were.
+    struct Report: Encodable {
+        let model: String
+        let samples: Int
+        let correct: Int
+        let accuracy: Double
+        let level: Int
+        let sparsity: Double
+        let macroF1: Double
+        let perClass: [ClassMetrics]
+        let confusion: [[Int]]
+        let parameters: Int
+        let nonzeros: Int
+        let sizeBytes: Int
+        /// "model file" or "epm of level L".
+        let sizeSource: String
+        let macs: Int
+        let effectiveMacs: Int
+        let latency: LatencyStats?
+        let kernels: [LayerKernel]
+        let interpretability: Interpretability?
+    }
+
+    struct Interpretability: Encodable {
+        let unit: String
+        let unitShape: [Int]
+        let samples: Int
+        /// Top 5 units by importance drop from level 0 to this level.
+        let lostMostImportance: [AttributionDrop]
+        let importanceLevel0: [Double]
+        let importance: [Double]
+    }
 
     func run() throws {
         try CLI.guarded {
-            let session = try options.session()
-            guard session.inputs.count == 1 else { throw EdgePruneError(.input, "eval needs a single-input model") }
-            let info = session.inputs[0]
-            let x = try InputFiles.fit(try InputFiles.read(data, dtype: info.dtype), to: info, path: data)
-            let y = try NPY.read(labels).asInts()
-            let n = x.shape.first ?? 0
-            guard y.count == n, n > 0 else {
-                throw EdgePruneError(.input, "'\(labels)' has \(y.count) labels for \(n) samples in '\(data)'")
+            let inputs = try EvaluationInputs(options: options, data: data, labels: labels)
+            let progress = StagedProgress(level > 0 ? "level \(level)" : "")
+            defer { progress.finish() }
+            let settings = LevelEvaluator.Options(batch: batch, latencyRuns: latencyRuns,
+                                                  attributionSamples: level > 0 ? attributionSamples : 0)
+            let r = try inputs.namingLabels {
+                try LevelEvaluator.evaluate(inputs.graph, level: level, data: inputs.x, labels: inputs.y,
+                                            options: settings, makeSession: inputs.makeSession,
+                                            progress: progress.report)
             }
-            let sampleBytes = x.byteCount / n
-            var correct = 0
-            var start = 0
-            while start < n {
-                let b = min(batch, n - start)
-                let plan = try session.plan(inputShapes: [info.name: [b] + Array(x.shape.dropFirst())])
-                plan.inputs[0].pointer.copyMemory(from: x.raw + start * sampleBytes, byteCount: b * sampleBytes)
-                plan.run()
-                let out = plan.outputs[0]
-                guard out.type.dtype == .float32, out.type.rank == 2, out.type.shape[0] == b else {
-                    throw EdgePruneError(.input, "eval expects a [batch, classes] f32 first output, got \(out.type)")
+            var interpretability: Interpretability? = nil
+            if let attribution = r.attribution {
+                let base = try inputs.makeSession(try PrunedLevels.graph(inputs.graph, level: 0))
+                let stage = StagedProgress("level 0")
+                let reference = try InputAttribution.occlusion(base, data: inputs.x, maxSamples: attributionSamples) {
+                    stage.report("attribution", $0, $1)
                 }
-                let classes = out.type.shape[1]
-                let p = out.pointer.assumingMemoryBound(to: Float.self)
-                for i in 0..<b {
-                    var best = 0
-                    for c in 1..<classes where p[i * classes + c] > p[i * classes + best] { best = c }
-                    if best == y[start + i] { correct += 1 }
-                }
-                start += b
+                stage.finish()
+                interpretability = Interpretability(
+                    unit: attribution.unit, unitShape: attribution.unitShape, samples: attribution.samples,
+                    lostMostImportance: try InputAttribution.drops(from: reference, to: attribution, top: 5),
+                    importanceLevel0: reference.importance, importance: attribution.importance)
             }
-            let r = Report(model: options.model, samples: n, correct: correct, accuracy: Double(correct) / Double(n))
-            if json { try CLI.printJSON(r); return }
-            print(String(format: "%@: accuracy %.2f%% (%d of %d)", options.model, 100 * r.accuracy, correct, n))
+            progress.finish()
+            let c = r.classification!
+            let sizeBytes = level == 0 ? CLI.fileSize(options.model) : r.epmBytes
+            let report = Report(
+                model: options.model, samples: c.samples, correct: c.correct, accuracy: c.accuracy, level: level,
+                sparsity: r.sparsity, macroF1: c.macroF1, perClass: c.perClass, confusion: c.confusion,
+                parameters: r.stats.parameters, nonzeros: r.stats.nonzeros, sizeBytes: sizeBytes,
+                sizeSource: level == 0 ? "model file" : "epm of level \(level)", macs: r.stats.macs,
+                effectiveMacs: r.stats.effectiveMacs, latency: r.latency, kernels: r.kernels,
+                interpretability: interpretability)
+            if json { try CLI.printJSON(report); return }
+            print(text(report, ladderTop: inputs.graph.ladder?.topLevel))
+        }
+    }
+
+    func text(_ r: Report, ladderTop: Int?) -> String {
+        var lines: [String] = []
+        lines.append(String(format: "%@: accuracy %.2f%% (%d of %d)", r.model, 100 * r.accuracy, r.correct, r.samples))
+        if let top = ladderTop {
+            lines.append("level   \(r.level) of 0...\(top), sparsity \(Fmt.percent(r.sparsity, digits: 1))")
+        }
+        lines.append("macro F1 \(Fmt.fixed(r.macroF1, 4))")
+        lines.append("")
+        var perClass = TextTable(["class", "precision", "recall", "F1", "support"])
+        for (i, m) in r.perClass.enumerated() {
+            perClass.add([String(i), Fmt.fixed(m.precision, 4), Fmt.fixed(m.recall, 4), Fmt.fixed(m.f1, 4), String(m.support)])
+        }
+        lines.append(perClass.render())
+        lines.append("")
+        if r.confusion.count <= 20 {
+            lines.append("confusion matrix (rows: true class, columns: predicted class)")
+            var confusion = TextTable(["true"] + r.confusion.indices.map(String.init))
+            for (i, row) in r.confusion.enumerated() { confusion.add([String(i)] + row.map(String.init)) }
+            lines.append(confusion.render())
+        } else {
+            lines.append("confusion matrix: \(r.confusion.count) classes, see --json")
+        }
+        lines.append("")
+        let zeros = r.parameters == 0 ? 0 : 1 - Double(r.nonzeros) / Double(r.parameters)
+        lines.append("parameters  \(r.parameters) (\(r.nonzeros) non-zero, \(Fmt.percent(zeros, digits: 1)) zeros)")
+        lines.append("size        \(r.sizeBytes) bytes (\(r.sizeSource))")
+        let share = r.macs == 0 ? 1 : Double(r.effectiveMacs) / Double(r.macs)
+        lines.append("MACs        \(r.macs) dense, \(r.effectiveMacs) effective (\(Fmt.percent(share, digits: 1))) per sample")
+        if let l = r.latency {
+            lines.append("latency     p50 \(Fmt.micros(l.p50Micros)) µs, p95 \(Fmt.micros(l.p95Micros)) µs at batch 1 (\(l.runs) runs, \(options.threads) thread\(options.threads == 1 ? "" : "s"))")
+        }
+        lines.append("kernels     \(LevelText.kernelSummary(r.kernels))")
+        if let interp = r.interpretability {
+            lines.append("")
+            lines.append("interpretability: input \(interp.unit)s that lost most importance from level 0 to level \(r.level) (occlusion, \(interp.samples) samples)")
+            let attribution = AttributionResult(unit: interp.unit, unitShape: interp.unitShape, importance: interp.importance, samples: interp.samples)
+            lines += LevelText.dropLines(interp.lostMostImportance, attribution: attribution, referenceImportance: interp.importanceLevel0)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Model, data and labels of `eval` and `profile`, loaded and checked before any work.
+struct EvaluationInputs {
+    let graph: Graph
+    let x: Tensor
+    let y: [Int]
+    let options: ModelOptions
+    let labelsPath: String
+
+    init(options: ModelOptions, data: String, labels: String) throws {
+        self.options = options
+        labelsPath = labels
+        let path = options.model
+        graph = try ModelLoader.load(path, limits: options.limits)
+        let runtime = graph.runtimeInputs
+        guard runtime.count == 1 else {
+            throw EdgePruneError(.input, "'\(path)': evaluation needs a single-input model; this one has \(runtime.count) inputs (\(runtime.map(\.name).joined(separator: ", ")))")
+        }
+        x = try InputFiles.fit(try InputFiles.read(data, dtype: runtime[0].dtype), to: runtime[0], path: data)
+        y = try EvaluationInputs.readLabels(labels)
+        let n = x.shape.first ?? 0
+        guard n > 0 else { throw EdgePruneError(.input, "'\(data)' holds no samples") }
+        guard y.count == n else {
+            throw EdgePruneError(.input, "'\(labels)' has \(y.count) labels for \(n) samples in '\(data)'")
+        }
+    }
+
+    /// Integer labels from an .npy file of any integer type, or f32 holding whole numbers.
+    static func readLabels(_ path: String) throws -> [Int] {
+        let t = try NPY.read(path)
+        if t.dtype == .float32 {
+            let values = t.floats
+            if let i = values.firstIndex(where: { !$0.isFinite || $0 != $0.rounded() }) {
+                throw EdgePruneError(.input, "'\(path)': label \(i) is \(values[i]), not a whole number")
+            }
+        }
+        return t.asInts()
+    }
+
+    /// Runs `body`, prefixing label errors (out-of-range values found once the class count is
+    /// known) with the labels file, so the message says where the bad label is.
+    func namingLabels<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as EdgePruneError where e.message.hasPrefix("label ") {
+            throw EdgePruneError(e.kind, "'\(labelsPath)': \(e.message)")
+        }
+    }
+
+    /// A session for one level's graph with the command's limits, threads and kernel policy.
+    func makeSession(_ g: Graph) throws -> InferenceSession {
+        do {
+            return try InferenceSession(graph: g, limits: options.limits, threads: options.threads, policy: options.policy)
+        } catch let e as EdgePruneError {
+            throw EdgePruneError(e.kind, "'\(options.model)': \(e.message)")
         }
     }
 }
