@@ -17,32 +17,16 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Samples (.npy/.csv/.json), batch dimension first.")
-    var data: String
-
-    @Option(help: "Integer class labels (.npy), one per sample.")
-    var labels: String
+    @OptionGroup var evaluation: EvaluationOptions
 
     @Option(help: "Sparsity-ladder level to evaluate (0: the stored weights).")
     var level: Int = 0
-
-    @Option(help: "Samples per inference batch.")
-    var batch: Int = 32
-
-    @Option(help: "Timed batch-1 runs for the latency percentiles (0: skip latency).")
-    var latencyRuns: Int = 200
-
-    @Option(help: "Samples the occlusion attribution uses with --level > 0 (0: skip it).")
-    var attributionSamples: Int = 256
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard level >= 0 else { throw ValidationError("--level must be 0 or more") }
-        guard latencyRuns >= 0 else { throw ValidationError("--latency-runs must be 0 or more") }
-        guard attributionSamples >= 0 else { throw ValidationError("--attribution-samples must be 0 or more") }
     }
 
     /// The JSON report. The first four fields are the original `eval` output, kept as they were.
@@ -80,11 +64,11 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            let inputs = try EvaluationInputs(options: options, data: data, labels: labels)
+            let inputs = try EvaluationInputs(options: options, data: evaluation.data, labels: evaluation.labels)
             let progress = StagedProgress(level > 0 ? "level \(level)" : "")
             defer { progress.finish() }
-            let settings = LevelEvaluator.Options(batch: batch, latencyRuns: latencyRuns,
-                                                  attributionSamples: level > 0 ? attributionSamples : 0)
+            let settings = LevelEvaluator.Options(batch: evaluation.batch, latencyRuns: evaluation.latencyRuns,
+                                                  attributionSamples: level > 0 ? evaluation.attributionSamples : 0)
             let r = try inputs.namingLabels {
                 try LevelEvaluator.evaluate(inputs.graph, level: level, data: inputs.x, labels: inputs.y,
                                             options: settings, makeSession: inputs.makeSession,
@@ -94,7 +78,7 @@ struct EvalCommand: ParsableCommand {
             if let attribution = r.attribution {
                 let base = try inputs.makeSession(try PrunedLevels.graph(inputs.graph, level: 0))
                 let stage = StagedProgress("level 0")
-                let reference = try InputAttribution.occlusion(base, data: inputs.x, maxSamples: attributionSamples) {
+                let reference = try InputAttribution.occlusion(base, data: inputs.x, maxSamples: evaluation.attributionSamples) {
                     stage.report("attribution", $0, $1)
                 }
                 stage.finish()
@@ -157,63 +141,5 @@ struct EvalCommand: ParsableCommand {
             lines += LevelText.dropLines(interp.lostMostImportance, attribution: attribution, referenceImportance: interp.importanceLevel0)
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Model, data and labels of `eval` and `profile`, loaded and checked before any work.
-struct EvaluationInputs {
-    let graph: Graph
-    let x: Tensor
-    let y: [Int]
-    let options: ModelOptions
-    let labelsPath: String
-
-    init(options: ModelOptions, data: String, labels: String) throws {
-        self.options = options
-        labelsPath = labels
-        let path = options.model
-        graph = try ModelLoader.load(path, limits: options.limits)
-        let runtime = graph.runtimeInputs
-        guard runtime.count == 1 else {
-            throw EdgePruneError(.input, "'\(path)': evaluation needs a single-input model; this one has \(runtime.count) inputs (\(runtime.map(\.name).joined(separator: ", ")))")
-        }
-        x = try InputFiles.fit(try InputFiles.read(data, dtype: runtime[0].dtype), to: runtime[0], path: data)
-        y = try EvaluationInputs.readLabels(labels)
-        let n = x.shape.first ?? 0
-        guard n > 0 else { throw EdgePruneError(.input, "'\(data)' holds no samples") }
-        guard y.count == n else {
-            throw EdgePruneError(.input, "'\(labels)' has \(y.count) labels for \(n) samples in '\(data)'")
-        }
-    }
-
-    /// Integer labels from an .npy file of any integer type, or f32 holding whole numbers.
-    static func readLabels(_ path: String) throws -> [Int] {
-        let t = try NPY.read(path)
-        if t.dtype == .float32 {
-            let values = t.floats
-            if let i = values.firstIndex(where: { !$0.isFinite || $0 != $0.rounded() }) {
-                throw EdgePruneError(.input, "'\(path)': label \(i) is \(values[i]), not a whole number")
-            }
-        }
-        return t.asInts()
-    }
-
-    /// Runs `body`, prefixing label errors (out-of-range values found once the class count is
-    /// known) with the labels file, so the message says where the bad label is.
-    func namingLabels<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as EdgePruneError where e.message.hasPrefix("label ") {
-            throw EdgePruneError(e.kind, "'\(labelsPath)': \(e.message)")
-        }
-    }
-
-    /// A session for one level's graph with the command's limits, threads and kernel policy.
-    func makeSession(_ g: Graph) throws -> InferenceSession {
-        do {
-            return try InferenceSession(graph: g, limits: options.limits, threads: options.threads, policy: options.policy)
-        } catch let e as EdgePruneError {
-            throw EdgePruneError(e.kind, "'\(options.model)': \(e.message)")
-        }
     }
 }

@@ -17,32 +17,13 @@ struct ProfileCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Samples (.npy/.csv/.json), batch dimension first.")
-    var data: String
-
-    @Option(help: "Integer class labels (.npy), one per sample.")
-    var labels: String
-
-    @Option(help: "Samples per inference batch.")
-    var batch: Int = 32
-
-    @Option(help: "Timed batch-1 runs per level for the latency percentiles (0: skip latency).")
-    var latencyRuns: Int = 200
-
-    @Option(help: "Samples the occlusion attribution uses per level (0: skip it).")
-    var attributionSamples: Int = 256
+    @OptionGroup var evaluation: EvaluationOptions
 
     @Option(help: "Also write an SVG plot of accuracy, latency and size against sparsity (written atomically).")
     var plot: String?
 
     @Flag(help: "Print JSON.")
     var json = false
-
-    func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard latencyRuns >= 0 else { throw ValidationError("--latency-runs must be 0 or more") }
-        guard attributionSamples >= 0 else { throw ValidationError("--attribution-samples must be 0 or more") }
-    }
 
     struct LevelRow: Encodable {
         let level: Int
@@ -80,9 +61,9 @@ struct ProfileCommand: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             if let plot { try checkPlotDestination(plot) }
-            let inputs = try EvaluationInputs(options: options, data: data, labels: labels)
+            let inputs = try EvaluationInputs(options: options, data: evaluation.data, labels: evaluation.labels)
             let top = inputs.graph.ladder?.topLevel ?? 0
-            let settings = LevelEvaluator.Options(batch: batch, latencyRuns: latencyRuns, attributionSamples: attributionSamples)
+            let settings = LevelEvaluator.Options(batch: evaluation.batch, latencyRuns: evaluation.latencyRuns, attributionSamples: evaluation.attributionSamples)
             var reports: [LevelReport] = []
             for level in 0...top {
                 let progress = StagedProgress("level \(level)/\(top)")

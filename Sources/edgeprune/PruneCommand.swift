@@ -104,7 +104,7 @@ struct PruneCommand: ParsableCommand {
                     throw EdgePruneError(.input, "pruning with --calib needs a single-input model")
                 }
                 let x = try InputFiles.fit(try InputFiles.read(calib, dtype: info.dtype), to: info, path: calib)
-                let y = try labels.map { try NPY.read($0).asInts() }
+                let y = try labels.map(EvaluationInputs.readLabels)
                 data = try CalibrationData(inputs: x, labels: y, for: graph)
             }
             let progress = StagedProgress("prune")

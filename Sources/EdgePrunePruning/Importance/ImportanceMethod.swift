@@ -42,10 +42,15 @@ public enum ImportanceMethod: String, Sendable, CaseIterable {
 enum GroupAggregate {
     case sum, rootSumSquares
 
-    func combine(_ scores: [Float], _ members: ArraySlice<Int32>) -> Double {
+    /// The group score of `scores[members]`.
+    func combine<S: Sequence>(_ scores: [Float], _ members: S) -> Double where S.Element: BinaryInteger {
+        combine(members.lazy.map { scores[Int($0)] })
+    }
+
+    func combine<S: Sequence>(_ values: S) -> Double where S.Element == Float {
         switch self {
-        case .sum: return members.reduce(0.0) { $0 + Double(scores[Int($1)]) }
-        case .rootSumSquares: return members.reduce(0.0) { $0 + Double(scores[Int($1)]) * Double(scores[Int($1)]) }.squareRoot()
+        case .sum: return values.reduce(0.0) { $0 + Double($1) }
+        case .rootSumSquares: return values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         }
     }
 }

@@ -55,7 +55,7 @@ struct ChannelUnits: PruningUnits {
                     guard let w = perWeight[s.tensor] else { continue }
                     parts += elements(s, channel: c).map { w[$0] }
                 }
-                return aggregate.combine(parts, parts.indices.map { Int32($0) }[...])
+                return aggregate.combine(parts)
             }
         case .activation, .apoz, .ib:
             let stats = try context.channelStats()
