@@ -36,3 +36,27 @@ for m in "$wide" "$pruned"; do
     .venv/bin/python Benchmarks/bench_vs_ort.py --model "$m" --input "$data/test_x_mlp.npy" --sample 0 \
         --edgeprune "$bin" --runs 2000 --json "out/bench_$(basename "$m" .onnx).json"
 done
+
+echo
+echo "== pruning with EdgePrune (no retraining), calibration on the training split, judged on the test split"
+calib="--calib $data/calib_x_mlp.npy --labels $data/calib_y.npy"
+for scope in global layer; do
+    echo "== wide MLP, magnitude, unstructured, --scope $scope, every layer pruned (--protect none)"
+    "$bin" prune "$wide" --scope "$scope" --protect none --ladder 0.5,0.8,0.9 $calib -o "out/mlp1024_$scope.epm"
+    for level in 2 3; do
+        "$bin" eval "out/mlp1024_$scope.epm" --level "$level" --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
+            --latency-runs 0 --attribution-samples 0 | head -2
+    done
+done
+echo "== wide MLP, block 16x1 ladder: every level runs the block-sparse kernels"
+"$bin" prune "$wide" --granularity block:16x1 --protect none --ladder 0.3,0.5,0.7,0.8,0.9 $calib -o out/mlp1024_block16.epm
+"$bin" profile out/mlp1024_block16.epm --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
+    --plot out/mlp1024_block16_profile.svg
+"$bin" export out/mlp1024_block16.epm --level 4 -o out/mlp1024_block16_level4.onnx
+echo "== digits CNN, structured: half the channels of every prunable layer, compacted"
+"$bin" prune "$model" --granularity channel --scope layer --ladder 0.5 \
+    --calib "$data/calib_x_cnn.npy" --labels "$data/calib_y.npy" -o out/digits_cnn_half.epm
+"$bin" eval out/digits_cnn_half.epm --level 1 --data "$data/test_x_cnn.npy" --labels "$data/test_y.npy" | head -2
+"$bin" export out/digits_cnn_half.epm --level 1 -o out/digits_cnn_half.onnx
+.venv/bin/python Benchmarks/bench_vs_ort.py --model out/digits_cnn_half.onnx --input "$data/test_x_cnn.npy" --sample 0 \
+    --edgeprune "$bin" --runs 2000 --json out/bench_digits_cnn_half.json
