@@ -50,6 +50,9 @@ enum CLI {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue, access(dir, W_OK) == 0 else {
             throw ValidationError("\(flag) \(path): directory '\(dir)' does not exist or is not writable")
         }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw ValidationError("\(flag) \(path) is a directory; give a file name")
+        }
     }
 
     static func fileSize(_ path: String) -> Int {

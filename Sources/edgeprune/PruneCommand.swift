@@ -128,7 +128,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     private func printText(_ r: Report) {
-        print("\(r.output): \(r.levels.count - 1) levels, \(r.method) \(r.granularity), scope \(r.scope)")
+        print("\(r.output): \(r.levels.count - 1) level\(r.levels.count == 2 ? "" : "s"), \(r.method) \(r.granularity), scope \(r.scope)")
         if !r.protected.isEmpty { print("protected: \(r.protected.joined(separator: ", "))") }
         for s in r.skipped { print("not pruned: \(s)") }
         var table = TextTable(["level", "requested", "sparsity", "accuracy", "MACs", "non-zeros", "size", "p50 us", "vs level 0"])

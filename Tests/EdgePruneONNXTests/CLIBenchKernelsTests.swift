@@ -4,7 +4,16 @@ import XCTest
 
 /// `edgeprune bench-kernels`: the JSON records carry every documented key with consistent values,
 /// every weight format shows up, and a bad --json path is a one-line error that writes nothing.
-extension CLIErrorTests {
+final class CLIBenchKernelsTests: XCTestCase {
+    private var binary: URL!
+
+    override func setUpWithError() throws { binary = try CLIRunner.requireBinary() }
+
+    /// Runs the binary under the same limits as CLIErrorTests (4 GiB address space, 10 s).
+    func edgeprune(_ args: [String]) throws -> CLIOutcome {
+        try CLIRunner.run(binary, args, timeout: CLIErrorTests.timeout, addressSpaceKiB: CLIErrorTests.defaultAddressSpaceKiB)
+    }
+
     func testBenchKernelsWritesConsistentRecordsForEveryFormat() throws {
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("bk-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: json) }

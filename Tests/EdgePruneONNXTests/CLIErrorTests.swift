@@ -3,12 +3,6 @@ import EdgePruneONNX
 import Foundation
 import XCTest
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The `edgeprune` binary on every malformed model of the acceptance list: `inspect MODEL` and
 /// `run MODEL --input x.npy` each exit non-zero (a normal exit, not a signal) within 10 s, under
 /// a 4 GiB address-space limit, with exactly one line on stderr starting with "error:".
@@ -21,17 +15,8 @@ final class CLIErrorTests: XCTestCase {
     private var inputPath: String!
 
     override func setUpWithError() throws {
-        guard let found = Self.locateBinary() else {
-            throw XCTSkip("""
-                edgeprune binary not found next to the test bundle (\(Bundle.main.bundleURL.path)) \
-                nor in .build-robust/debug, .build/debug or .build/<triple>/debug of the package; \
-                build it first (swift build --build-tests)
-                """)
-        }
-        binary = found
-        dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("edgeprune-cli-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        binary = try CLIRunner.requireBinary()
+        dir = try CLIRunner.makeScratchDirectory("cli")
         inputPath = dir.appendingPathComponent("x.npy").path
         try NPY.write(Tensor(MalformedONNX.baseInput, shape: [1, 4]), to: inputPath)
     }
@@ -40,102 +25,16 @@ final class CLIErrorTests: XCTestCase {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    // MARK: Locating the binary
-
-    static func locateBinary() -> URL? {
-        let fm = FileManager.default
-        var dirs: [URL] = []
-        // Next to the test bundle: the same build as the tests.
-        dirs.append(Bundle.main.bundleURL)
-        dirs.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        if let exe = Bundle.main.executableURL { dirs.append(exe.deletingLastPathComponent()) }
-        for b in Bundle.allBundles where b.bundleURL.pathExtension == "xctest" {
-            dirs.append(b.bundleURL.deletingLastPathComponent())
-        }
-        if let arg0 = CommandLine.arguments.first, arg0.contains("/") {
-            dirs.append(URL(fileURLWithPath: arg0).deletingLastPathComponent())
-        }
-        // The package's build folders (Tests/EdgePruneONNXTests/<this file> → package root).
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        for scratch in [".build-robust", ".build"] {
-            let base = root.appendingPathComponent(scratch)
-            dirs.append(base.appendingPathComponent("debug"))
-            if let entries = try? fm.contentsOfDirectory(atPath: base.path) {
-                for e in entries.sorted() where e.contains("-") {
-                    dirs.append(base.appendingPathComponent(e).appendingPathComponent("debug"))
-                }
-            }
-        }
-        for d in dirs {
-            let candidate = d.appendingPathComponent("edgeprune")
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue,
-               fm.isExecutableFile(atPath: candidate.path) {
-                return candidate
-            }
-        }
-        return nil
-    }
-
-    // MARK: Running it
-
-    struct Outcome {
-        let command: String
-        let status: Int32
-        let reason: Process.TerminationReason
-        let stdout: String
-        let stderr: String
-        let seconds: Double
-        let timedOut: Bool
-    }
-
-    /// Runs `edgeprune ARGS` under `ulimit -v`, output to files (no pipe can fill up), killed
-    /// after the timeout.
-    func edgeprune(_ args: [String], addressSpaceKiB: Int = defaultAddressSpaceKiB) throws -> Outcome {
-        let id = UUID().uuidString
-        let outURL = dir.appendingPathComponent("stdout-\(id)"), errURL = dir.appendingPathComponent("stderr-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -v \(addressSpaceKiB) || exit 125; exec \"$0\" \"$@\"", binary.path] + args
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        let t0 = Date()
-        try p.run()
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(t0) > Self.timeout {
-                timedOut = true
-                p.terminate()
-                let grace = Date()
-                while p.isRunning && Date().timeIntervalSince(grace) < 2 { usleep(10_000) }
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                break
-            }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        let seconds = Date().timeIntervalSince(t0)
-        let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        return Outcome(command: "edgeprune " + args.joined(separator: " "), status: p.terminationStatus,
-                       reason: p.terminationReason, stdout: stdout, stderr: stderr, seconds: seconds, timedOut: timedOut)
+    /// Runs `edgeprune ARGS` under `ulimit -v`, killed after the timeout.
+    func edgeprune(_ args: [String], addressSpaceKiB: Int = defaultAddressSpaceKiB) throws -> CLIOutcome {
+        try CLIRunner.run(binary, args, timeout: Self.timeout, addressSpaceKiB: addressSpaceKiB)
     }
 
     /// The acceptance criterion for one failing invocation. A timeout or a crash is reported once
     /// (with the start of the crash report), not as a cascade of follow-on assertions.
-    func assertCleanFailure(_ o: Outcome, expect: String, _ what: String,
+    func assertCleanFailure(_ o: CLIOutcome, expect: String, _ what: String,
                             file: StaticString = #filePath, line: UInt = #line) {
-        let shownErr = o.stderr.count > 400 ? String(o.stderr.prefix(400)) + "…" : o.stderr
-        let context = "\(what): `\(o.command)` (status \(o.status), \(String(format: "%.2f", o.seconds)) s, stderr: \(shownErr.debugDescription))"
+        let context = "\(what): \(o.summary)"
         guard !o.timedOut else {
             return XCTFail("\(context): did not finish within \(Self.timeout) s (a hang)", file: file, line: line)
         }
@@ -145,15 +44,7 @@ final class CLIErrorTests: XCTestCase {
         guard o.status != 125 else {
             return XCTFail("\(context): `ulimit -v` is not available in /bin/sh", file: file, line: line)
         }
-        XCTAssertNotEqual(o.status, 0, "\(context): exited 0 on a malformed model", file: file, line: line)
-        XCTAssertTrue(o.stderr.hasSuffix("\n"), "\(context): stderr is not one terminated line", file: file, line: line)
-        let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        XCTAssertEqual(lines.count, 1, "\(context): stderr has \(lines.count) lines, want exactly one", file: file, line: line)
-        let first = lines.first.map(String.init) ?? ""
-        XCTAssertTrue(first.hasPrefix("error:"), "\(context): stderr does not start with 'error:'", file: file, line: line)
-        XCTAssertGreaterThan(first.dropFirst("error:".count).trimmingCharacters(in: .whitespaces).count, 0,
-                             "\(context): empty error message", file: file, line: line)
-        XCTAssertTrue(first.contains(expect), "\(context): the error does not mention '\(expect)'", file: file, line: line)
+        assertOneLineError(o, [expect], what, file: file, line: line)
     }
 
     private func writeModel(_ bytes: [UInt8], _ name: String) throws -> String {

@@ -10,61 +10,22 @@ final class CLIEvalProfileTests: XCTestCase {
     private var binary: URL!
 
     override func setUpWithError() throws {
-        guard let found = CLIErrorTests.locateBinary() else {
-            throw XCTSkip("edgeprune binary not found next to the test bundle nor in the package's build folders; build it first (swift build --build-tests)")
-        }
-        binary = found
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edgeprune-eval-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        binary = try CLIRunner.requireBinary()
+        dir = try CLIRunner.makeScratchDirectory("eval")
     }
 
     override func tearDownWithError() throws {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    static func fixture(_ relative: String) -> String {
-        "\(#filePath)".components(separatedBy: "/Tests/").first! + "/Tests/Fixtures/" + relative
-    }
+    let cnn = CLIFixtures.path("models/digits_cnn.onnx")
+    let mlp = CLIFixtures.path("models/digits_mlp.onnx")
+    let xCNN = CLIFixtures.path("digits/test_x_cnn.npy")
+    let xMLP = CLIFixtures.path("digits/test_x_mlp.npy")
+    let y = CLIFixtures.path("digits/test_y.npy")
 
-    let cnn = fixture("models/digits_cnn.onnx")
-    let mlp = fixture("models/digits_mlp.onnx")
-    let xCNN = fixture("digits/test_x_cnn.npy")
-    let xMLP = fixture("digits/test_x_mlp.npy")
-    let y = fixture("digits/test_y.npy")
-
-    struct Outcome { let status: Int32; let stdout: String; let stderr: String }
-
-    /// Runs the binary with output to files (no pipe can fill up), killed after 120 s.
-    func edgeprune(_ args: [String]) throws -> Outcome {
-        let outURL = dir.appendingPathComponent("out-\(UUID().uuidString)"), errURL = dir.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        defer { try? out.close(); try? err.close() }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let t0 = Date()
-        while p.isRunning && Date().timeIntervalSince(t0) < 120 { usleep(10_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus,
-                       stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
-    }
-
-    func assertOneLineError(_ o: Outcome, _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(o.status, 0, "must fail: \(o.stdout)", file: file, line: line)
-        let lines = o.stderr.split(separator: "\n")
-        XCTAssertEqual(lines.count, 1, "one stderr line, got: \(o.stderr)", file: file, line: line)
-        XCTAssertTrue(o.stderr.hasPrefix("error: "), o.stderr, file: file, line: line)
-        for f in fragments { XCTAssertTrue(o.stderr.contains(f), "'\(o.stderr)' lacks '\(f)'", file: file, line: line) }
-        XCTAssertEqual(o.stdout, "", file: file, line: line)
-    }
+    /// Runs the binary, killed after 120 s.
+    func edgeprune(_ args: [String]) throws -> CLIOutcome { try CLIRunner.run(binary, args, timeout: 120) }
 
     // MARK: eval
 

@@ -4,12 +4,6 @@ import Foundation
 import XCTest
 @testable import EdgePruneONNX
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `edgeprune export` end to end: the file it writes is valid ONNX our loader reloads with the
 /// same outputs (and the level's zeros), and every failure is one "error:" line, a non-zero exit
 /// and no output file.
@@ -21,46 +15,19 @@ final class CLIExportTests: XCTestCase {
     private var binary: URL!
 
     override func setUpWithError() throws {
-        guard let found = CLIErrorTests.locateBinary() else {
-            throw XCTSkip("edgeprune binary not found next to the test bundle or in the package's build folders; build it first (swift build --build-tests)")
-        }
-        binary = found
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edgeprune-cli-export-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        binary = try CLIRunner.requireBinary()
+        dir = try CLIRunner.makeScratchDirectory("cli-export")
     }
 
     override func tearDownWithError() throws {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
-    struct Outcome { let status: Int32; let stdout: String; let stderr: String }
-
-    func edgeprune(_ args: [String]) throws -> Outcome {
-        let id = UUID().uuidString
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("edgeprune-out-\(id)")
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("edgeprune-err-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        defer { try? out.close(); try? err.close() }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let start = Date()
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > Self.timeout { p.terminate(); XCTFail("edgeprune \(args) hung") }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationReason, .exit, "edgeprune \(args) crashed")
-        return Outcome(status: p.terminationStatus,
-                       stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    /// Runs the binary; a hang or a crash fails the test here.
+    func edgeprune(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIOutcome {
+        let o = try CLIRunner.run(binary, args, timeout: Self.timeout)
+        assertFinished(o, file: file, line: line)
+        return o
     }
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
@@ -138,13 +105,7 @@ final class CLIExportTests: XCTestCase {
             (["export", mlp, "-o", path("no/such/dir/out.onnx")], "does not exist"),
         ]
         for (args, expect) in cases {
-            let r = try edgeprune(args)
-            XCTAssertNotEqual(r.status, 0, "\(args) succeeded")
-            let lines = r.stderr.split(separator: "\n")
-            XCTAssertEqual(lines.count, 1, "\(args): stderr \(r.stderr.debugDescription)")
-            XCTAssertTrue(lines.first?.hasPrefix("error: ") ?? false, "\(args): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains(expect), "\(args): '\(r.stderr)' lacks '\(expect)'")
-            XCTAssertEqual(r.stdout, "", "\(args)")
+            assertOneLineError(try edgeprune(args), [expect])
             let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
             XCTAssertEqual(left, ["mlp.epm"], "\(args) left files behind")
         }

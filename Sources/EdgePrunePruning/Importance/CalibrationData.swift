@@ -27,6 +27,12 @@ public struct CalibrationData: Sendable {
                 throw EdgePruneError(.input, "calibration data has shape \(Shape.describe(inputs.shape)); the model input '\(info.name)' is \(info.shapeDescription): axis \(axis) must be \(want)")
             }
         }
+        if inputs.dtype == .float32 {
+            let p = inputs.pointer(as: Float.self), perSample = inputs.count / n
+            if let bad = (0..<inputs.count).first(where: { !p[$0].isFinite }) {
+                throw EdgePruneError(.input, "calibration sample \(bad / perSample), element \(bad % perSample) is \(p[bad]); calibration data must be finite")
+            }
+        }
         if let labels {
             guard labels.count == n else {
                 throw EdgePruneError(.input, "\(labels.count) labels for \(n) calibration samples; give one label per sample")

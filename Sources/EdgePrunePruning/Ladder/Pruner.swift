@@ -24,10 +24,10 @@ public enum Pruner {
     public static func prune(_ model: Graph, options: PruneOptions, data: CalibrationData?, gradients: GradientSource? = nil,
                              makeSession: (Graph) throws -> InferenceSession = { try InferenceSession(graph: $0) },
                              progress: Progress? = nil) throws -> PruneOutcome {
-        try options.validate(hasData: data != nil, hasLabels: data?.labels != nil)
         if options.method == .taylor && gradients == nil {
             throw EdgePruneError(.unsupported, "method 'taylor' needs loss gradients, which this build cannot compute yet (they come with the recovery/fine-tuning module); use magnitude, activation, apoz, sensitivity or ib")
         }
+        try options.validate(hasData: data != nil, hasLabels: data?.labels != nil)
         guard model.ladder == nil else {
             throw EdgePruneError(.input, "the model already has a sparsity ladder; prune the model it was made from")
         }

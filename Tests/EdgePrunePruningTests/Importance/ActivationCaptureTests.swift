@@ -33,5 +33,12 @@ final class ActivationCaptureTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("label 10 at index 2"), "\($0)")
         }
         XCTAssertNoThrow(try CalibrationData(inputs: x, labels: [0, 1, 9, 2], for: g))
+        for bad in [Float.nan, .infinity] {
+            let nonFinite = x.copy()
+            nonFinite.pointer(as: Float.self)[2 * 64 + 5] = bad
+            XCTAssertThrowsError(try CalibrationData(inputs: nonFinite, labels: nil, for: g)) {
+                XCTAssertTrue("\($0)".contains("sample 2, element 5"), "\($0)")
+            }
+        }
     }
 }
