@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "EdgePruneCore", targets: ["EdgePruneCore"]),
         .library(name: "EdgePruneONNX", targets: ["EdgePruneONNX"]),
         .library(name: "EdgePrunePruning", targets: ["EdgePrunePruning"]),
+        .library(name: "EdgePruneDevice", targets: ["EdgePruneDevice"]),
+        .library(name: "EdgePruneAdaptive", targets: ["EdgePruneAdaptive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,10 +36,17 @@ let package = Package(
         // Pruning toolkit: importance scores, masks, nested sparsity ladders, structured
         // compaction, evaluation.
         .target(name: "EdgePrunePruning", dependencies: ["EdgePruneCore"]),
+        // Device access: energy meters (hwmon, RAPL, vcgencmd) and board profiles.
+        .target(name: "EdgePruneDevice", dependencies: ["EdgePruneCore"]),
+        // The adaptive runtime: monitors, controller, level switching, simulation.
+        .target(
+            name: "EdgePruneAdaptive",
+            dependencies: ["EdgePruneCore", "EdgePrunePruning", "EdgePruneDevice",
+                           .product(name: "Atomics", package: "swift-atomics")]),
         .executableTarget(
             name: "edgeprune",
             dependencies: [
-                "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning",
+                "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneDevice", "EdgePruneAdaptive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Test-only: counts heap allocations on the calling thread (interposes malloc).
@@ -50,5 +59,9 @@ let package = Package(
             name: "EdgePruneONNXTests", dependencies: ["EdgePruneONNX", "EdgePruneCore", "EdgePrunePruning"]),
         .testTarget(
             name: "EdgePrunePruningTests", dependencies: ["EdgePrunePruning", "EdgePruneCore", "EdgePruneONNX"]),
+        .testTarget(name: "EdgePruneDeviceTests", dependencies: ["EdgePruneDevice", "EdgePruneCore"]),
+        .testTarget(
+            name: "EdgePruneAdaptiveTests",
+            dependencies: ["EdgePruneAdaptive", "EdgePruneDevice", "EdgePrunePruning", "EdgePruneCore", "EdgePruneONNX"]),
     ]
 )

@@ -96,8 +96,7 @@ public enum Planner {
                 var params = 0, nonzeros = 0
                 for c in constants.compactMap({ $0 }) where c.dtype == .float32 && c.count > 1 {
                     params += c.count
-                    let p = c.pointer(as: Float.self)
-                    for j in 0..<c.count where p[j] != 0 { nonzeros += 1 }
+                    nonzeros += LinearFormats.countNonzeros(c.pointer(as: Float.self), c.count)
                 }
                 let info = ExecutionPlan.StepInfo(
                     node: node.name, opType: node.opType, kernel: prepared.kernelName, inputs: inputTypes,

@@ -16,7 +16,7 @@ enum ConvSelection {
             return PixelFormatConvKernel(kernel: kern, packed: packed, batch: batch, inC: inC, outC: outC,
                                          geometry: geometry, bias: bias, stage: stage, pool: ctx.pool, why: why)
         }
-        if let name = ctx.policy.convFormat {
+        if let name = ctx.policy.resolved(for: ctx.node.name).convFormat {
             guard name != "gemm", let kern = PixelFormats.kernel(format: name) else { return nil }
             return make(kern, "\(name), \(zeroText), forced")
         }

@@ -61,9 +61,23 @@ public enum LinearFormats {
     /// Fraction of exact zeros in W.
     public static func zeroFraction(rows: Int, cols: Int, w: UnsafePointer<Float>, rs: Int, cs: Int) -> Double {
         guard rows > 0, cols > 0 else { return 0 }
+        if (cs == 1 && rs == cols) || (rs == 1 && cs == rows) {  // one block in memory: count it flat
+            return Double(rows * cols - countNonzeros(w, rows * cols)) / Double(rows * cols)
+        }
         var zeros = 0
         for n in 0..<rows { for k in 0..<cols where w[n * rs + k * cs] == 0 { zeros += 1 } }
         return Double(zeros) / Double(rows * cols)
+    }
+
+    /// Non-zero elements among `count` floats (as `!= 0`: -0 is zero, NaN is not). Integer
+    /// arithmetic on the bits, without branches, so it vectorises: a compare-and-branch loop
+    /// mispredicts on pruned weights and costs milliseconds per million at every plan.
+    /// With m = bits & 0x7fffffff, m + 0x7fffffff has bit 31 set exactly when m != 0.
+    public static func countNonzeros(_ p: UnsafePointer<Float>, _ count: Int) -> Int {
+        let bits = UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self)
+        var n = 0
+        for i in 0..<count { n &+= Int(((bits[i] & 0x7fff_ffff) &+ 0x7fff_ffff) >> 31) }
+        return n
     }
 
     /// Median microseconds of one call of `body`, over `rounds` rounds of enough repetitions to

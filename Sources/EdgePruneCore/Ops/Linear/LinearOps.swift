@@ -104,7 +104,7 @@ enum LinearOps {
     private static func formatLinear(_ ctx: OpContext, batch: Int, rows: Int, cols: Int, w: UnsafePointer<Float>,
                                      rs: Int, cs: Int, bias: Buffer?, stage: OutputStage, y: TensorType) -> PreparedOp? {
         let biasPointer = bias.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) }
-        let choice = LinearSelection.choose(policy: ctx.policy, batch: batch, rows: rows, cols: cols, w: w,
+        let choice = LinearSelection.choose(policy: ctx.policy.resolved(for: ctx.node.name), batch: batch, rows: rows, cols: cols, w: w,
                                             rs: rs, cs: cs, bias: biasPointer)
         guard let k = choice.kernel, let packed = choice.packed else { return nil }
         let kernel = FormatLinearKernel(kernel: k, packed: packed, batch: batch, rows: rows, cols: cols, bias: bias,

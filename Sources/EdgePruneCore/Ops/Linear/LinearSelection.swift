@@ -10,10 +10,21 @@ public struct KernelPolicy: Sendable, Equatable {
     /// The same for convolutions (group 1): nil measures; "gemm" is im2col + GEMM; or a
     /// sparse-weight x pixels format ("dense", "csr", "bsr4x1").
     public var convFormat: String?
+    /// Per-layer overrides by node name: "gemm" or a format name, used for that node instead of
+    /// linearFormat/convFormat. A level switch re-uses the choices an earlier (measured) plan made
+    /// (`ExecutionPlan.weightFormats`), so re-planning skips the probe.
+    public var layerFormats: [String: String]
 
-    public init(linearFormat: String? = nil, convFormat: String? = nil) {
+    public init(linearFormat: String? = nil, convFormat: String? = nil, layerFormats: [String: String] = [:]) {
         self.linearFormat = linearFormat
         self.convFormat = convFormat
+        self.layerFormats = layerFormats
+    }
+
+    /// The policy one node is planned with: its layerFormats entry, if any, forces both formats.
+    public func resolved(for node: String) -> KernelPolicy {
+        guard let forced = layerFormats[node] else { return self }
+        return KernelPolicy(linearFormat: forced, convFormat: forced)
     }
 
     /// Formats below this zero fraction are not probed: a sparse format cannot win there.
