@@ -15,5 +15,5 @@ struct EdgePruneCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, BenchCommand.self,
                       EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self, ExportCommand.self, PruneCommand.self,
-                      ProfileCommand.self])
+                      ProfileCommand.self, BenchSwitchCommand.self])
 }

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import EdgePruneCore
+
+/// One background thread that runs prepare jobs in order, so building a level's plan never runs
+/// on the inference thread. Started on the first job; `shutdown()` finishes the queued jobs and
+/// joins the thread.
+final class PrepareWorker: @unchecked Sendable {
+    typealias Job = @Sendable () -> Void
+
+    private let lock = SwitchLock()
+    private var jobs: [Job] = []
+    private var thread: pthread_t?
+    private var stopping = false
+
+    /// Queues a job; throws when the thread cannot be started (the job does not run).
+    func submit(_ job: @escaping Job) throws {
+        try lock.withLock {
+            guard !stopping else { throw EdgePruneError(.input, "the prepare worker is shut down") }
+            if thread == nil {
+                var tid = pthread_t()
+                let context = Unmanaged.passRetained(self).toOpaque()
+                let rc = pthread_create(&tid, nil, { arg in
+                    let worker = Unmanaged<PrepareWorker>.fromOpaque(arg!).takeRetainedValue()
+                    worker.loop()
+                    return nil
+                }, context)
+                guard rc == 0 else {
+                    Unmanaged<PrepareWorker>.fromOpaque(context).release()
+                    throw EdgePruneError(.io, "cannot start the prepare thread: \(String(cString: strerror(rc)))")
+                }
+                thread = tid
+            }
+            jobs.append(job)
+            lock.broadcast()
+        }
+    }
+
+    private func loop() {
+        while true {
+            let job: Job? = lock.withLock {
+                while jobs.isEmpty && !stopping { lock.wait() }
+                return jobs.isEmpty ? nil : jobs.removeFirst()
+            }
+            guard let job else { return }
+            job()
+        }
+    }
+
+    /// Runs the queued jobs, then stops the thread. Safe to call more than once, and from a job
+    /// (the thread is then detached instead of joined).
+    func shutdown() {
+        let t: pthread_t? = lock.withLock {
+            stopping = true
+            lock.broadcast()
+            defer { thread = nil }
+            return thread
+        }
+        guard let t else { return }
+        if pthread_equal(t, pthread_self()) != 0 {
+            pthread_detach(t)
+        } else {
+            pthread_join(t, nil)
+        }
+    }
+}
