@@ -26,7 +26,7 @@ import Foundation
 /// Predictions for another level j are measured(current) × table ratio(current → j); power uses
 /// the energy ratio (falling back to latency), the fraction of power that scales with the work.
 public final class Controller {
-    public let config: ControllerConfig
+    public private(set) var config: ControllerConfig
     public private(set) var table: LevelProfileTable
     /// The level the controller has decided on (after a switch, before the snapshots confirm it).
     public private(set) var level: Int
@@ -58,6 +58,17 @@ public final class Controller {
         self.level = initialLevel
         self.maxLevel = top
         self.denseAccuracy = config.denseAccuracy ?? table.expected(level: 0)?.accuracy.flatMap { $0 > 0 ? $0 : nil } ?? 1
+    }
+
+    /// Replaces the budgets (a remote config update, or a scenario's budget change); the next
+    /// snapshot is judged against them. Invalid budgets change nothing.
+    public func updateBudgets(latencyP95: Double?, energy: Double?, power: Double?) throws {
+        var c = config
+        c.latencyP95Budget = latencyP95
+        c.energyBudget = energy
+        c.powerBudget = power
+        try c.validate(topLevel: table.topLevel)
+        config = c
     }
 
     /// Whether `level` is blocked by a rollback at time `time`.
