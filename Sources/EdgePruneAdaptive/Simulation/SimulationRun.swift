@@ -102,8 +102,13 @@ public enum Simulator {
                 energyWindow.removeAll(keepingCapacity: true)
             }
         }
-        let figures = Figures.compute(s, config: config, levels: levels, trueAccuracy: trueAccs, p95: p95s, budgets: budgets,
+        let figures = Figures.compute(config: config, levels: levels, trueAccuracy: trueAccs, p95: p95s, budgets: budgets,
                                       feedbacks: feedbackCount, decisions: controller.journal,
+                                      decisionIndices: controller.journal.map { Int(($0.time / interval).rounded()) },
+                                      loads: s.load.map { $0.from..<max($0.from, $0.to) },
+                                      unloadedLatency: s.levels.map { $0.latencyMs / 1000 * (1 + s.latencyJitter) },
+                                      accuracyChanges: s.accuracyChanges.map(\.from),
+                                      lastEvent: ([0] + s.load.map(\.to) + s.accuracyChanges.map(\.from) + s.budgetChanges.map(\.from)).max()!,
                                       tracking: trackingN > 0 ? 100 * trackingError / Double(trackingN) : nil)
         var counters: [String: Int] = [:]
         for (k, v) in Mirror(reflecting: accuracy.counters).children { if let k, let v = v as? Int { counters["accuracy.\(k)"] = v } }

@@ -48,6 +48,8 @@ public struct EnergyCounters: Sendable, Equatable, Codable {
     /// `end` without `begin`, and `begin` twice without `end`.
     public var unmatchedEnds = 0
     public var unmatchedBegins = 0
+
+    public init() {}
 }
 
 /// Per-inference energy and average power from a meter when one works, from the board model
