@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        // BEGIN daemon deps
+        // END daemon deps
     ],
     targets: [
         // Pure C microkernels over raw pointers: no allocation, no graph, no threads.
@@ -43,6 +45,10 @@ let package = Package(
             name: "EdgePruneAdaptive",
             dependencies: ["EdgePruneCore", "EdgePrunePruning", "EdgePruneDevice",
                            .product(name: "Atomics", package: "swift-atomics")]),
+        // BEGIN sensors
+        // END sensors
+        // BEGIN daemon
+        // END daemon
         .executableTarget(
             name: "edgeprune",
             dependencies: [

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh Debian 12 machine with Swift: installs what is missing and nothing
 # else. Idempotent; safe to run before every test or demo run.
-#   - Debian packages (apt-get, through sudo when not root): a C compiler, python3 with venv
+#   - Debian packages (apt-get, through sudo when not root): a C compiler, python3 with venv,
+#     pkg-config, libgpiod-dev, libmosquitto-dev and mosquitto
 #   - a Python venv in .venv with scripts/requirements-ci.txt (onnx for the backend test data,
 #     onnxruntime for the comparison benchmark, numpy)
 set -euo pipefail
@@ -22,6 +23,12 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# The daemon's system libraries: libgpiod 1.6 (GPIO), libmosquitto (MQTT) and the broker the
+# end-to-end tests start.
+dpkg -s libgpiod-dev >/dev/null 2>&1 || missing+=(libgpiod-dev)
+dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -q
