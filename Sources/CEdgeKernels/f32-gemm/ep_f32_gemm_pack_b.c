@@ -33,13 +33,19 @@ void ep_f32_gemm_pack_b(size_t k, size_t n, size_t nr, const float* b, size_t rs
             }
         } else {
             // General / transposed B (e.g. weights W[n, k] with rs = 1, cs = K): walk each source
-            // column contiguously in k and scatter into the panel.
-            for (size_t j = 0; j < cols; j++) {
-                const float* col = src + j * cs;
-                for (size_t p = 0; p < k; p++) packed[p * nr + j] = col[p * rs];
-            }
-            for (size_t p = 0; p < k; p++) {
-                for (size_t j = cols; j < nr; j++) packed[p * nr + j] = 0.0f;
+            // column contiguously in k and scatter into the panel, 64 values of k at a time so the
+            // scattered writes stay in a few KiB of the panel (a whole-panel sweep per column
+            // misses the cache on every write for large K).
+            enum { KTILE = 64 };
+            for (size_t p0 = 0; p0 < k; p0 += KTILE) {
+                const size_t p1 = k - p0 < KTILE ? k : p0 + KTILE;
+                for (size_t j = 0; j < cols; j++) {
+                    const float* col = src + j * cs;
+                    for (size_t p = p0; p < p1; p++) packed[p * nr + j] = col[p * rs];
+                }
+                for (size_t p = p0; p < p1; p++) {
+                    for (size_t j = cols; j < nr; j++) packed[p * nr + j] = 0.0f;
+                }
             }
             packed += k * nr;
         }

@@ -5,10 +5,33 @@
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+// |w| as bits: non-zero exactly when w != 0.0f (-0 is zero, NaN is not).
+static inline uint32_t magnitude_bits(const float* p) {
+    uint32_t u;
+    memcpy(&u, p, sizeof u);
+    return u & 0x7fffffffu;
+}
+
+// 1 when *p != 0.0f, without a branch: (m + 0x7fffffff) has bit 31 set exactly when m != 0.
+static inline uint32_t is_nonzero(const float* p) { return (magnitude_bits(p) + 0x7fffffffu) >> 31; }
+
+// Non-zeros of W, read in memory order (row- or column-major W as one flat run), branch-free so
+// the loop vectorises: a compare-and-branch per element mispredicts on pruned weights.
 static size_t count_nonzeros(size_t rows, size_t cols, const float* w, size_t rs, size_t cs) {
+    size_t outer = rows, inner = cols, os = rs, is = cs;
+    if (rs == 1 && cs != 1) { outer = cols; inner = rows; os = cs; is = rs; }
+    if (is == 1 && os == inner) { inner *= outer; outer = 1; }
     size_t nnz = 0;
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) nnz += w[r * rs + c * cs] != 0.0f;
+    for (size_t o = 0; o < outer; o++) {
+        const float* p = w + o * os;
+        uint32_t n = 0;  // per run: at most 2^32 - 1 elements in a flat run is checked below
+        if (is == 1 && inner < 0xffffffffu) {
+            for (size_t i = 0; i < inner; i++) n += is_nonzero(p + i);
+            nnz += n;
+        } else {
+            for (size_t i = 0; i < inner; i++) nnz += is_nonzero(p + i * is);
+        }
+    }
     return nnz;
 }
 
@@ -54,28 +77,88 @@ static size_t csc_packed_size(size_t rows, size_t cols, const float* w, size_t r
     return csc_layout(rows, cols, count_nonzeros(rows, cols, w, rs, cs), &h);
 }
 
+// Zeroes the padding between the sections and after the last one (the blob is written once, not
+// cleared first: the bytes equal those of a clear-then-fill packer).
+static void zero_gaps(unsigned char* blob, const ep_f32_sparse_header* h, size_t val_bytes,
+                      size_t ptr_bytes, size_t idx_bytes) {
+    memset(blob + h->off_val + val_bytes, 0, h->off_ptr - (h->off_val + val_bytes));
+    memset(blob + h->off_ptr + ptr_bytes, 0, h->off_idx - (h->off_ptr + ptr_bytes));
+    memset(blob + h->off_idx + idx_bytes, 0, h->size - (h->off_idx + idx_bytes));
+}
+
 static int csr_pack(size_t rows, size_t cols, const float* w, size_t rs, size_t cs, void* dst) {
     ep_f32_sparse_header h;
-    const size_t size = csr_layout(rows, cols, count_nonzeros(rows, cols, w, rs, cs), &h);
+    const size_t nnz = count_nonzeros(rows, cols, w, rs, cs);
+    const size_t size = csr_layout(rows, cols, nnz, &h);
     if (size == 0) return -1;
     unsigned char* blob = dst;
-    memset(blob, 0, size);
     memcpy(blob, &h, sizeof h);
+    zero_gaps(blob, &h, 4 * nnz, 4 * (rows + 1), 2 * nnz);
     float* val = (float*)(blob + h.off_val);
     uint32_t* ptr = (uint32_t*)(blob + h.off_ptr);
     uint16_t* idx = (uint16_t*)(blob + h.off_idx);
-    uint32_t j = 0;
-    ptr[0] = 0;
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t c = 0; c < cols; c++) {
-            const float v = w[r * rs + c * cs];
-            if (v == 0.0f) continue;
-            val[j] = v;
-            idx[j] = (uint16_t)c;
-            j++;
+    size_t j = 0;
+    if (cs == 1) {
+        // Row-major W: every element is written at the next free slot and the slot advances
+        // only past non-zeros (no branch to mispredict). A row is done this way only while a
+        // whole row of slots remains below nnz, so the extra writes stay inside the sections.
+        for (size_t r = 0; r < rows; r++) {
+            const float* row = w + r * rs;
+            if (nnz - j >= cols) {
+                for (size_t c = 0; c < cols; c++) {
+                    val[j] = row[c];
+                    idx[j] = (uint16_t)c;
+                    j += is_nonzero(row + c);
+                }
+            } else {
+                for (size_t c = 0; c < cols; c++) {
+                    if (magnitude_bits(row + c) == 0) continue;
+                    val[j] = row[c];
+                    idx[j] = (uint16_t)c;
+                    j++;
+                }
+            }
+            ptr[r + 1] = (uint32_t)j;
         }
-        ptr[r + 1] = j;
+    } else if (rs == 1 && rows > 1) {
+        // Column-major W (a row is strided): count each row's non-zeros reading columns
+        // contiguously, then fill 64 rows at a time column by column, so the reads are runs of
+        // 64 floats and the writes stay in 128 streams (a row-by-row walk touches a new cache
+        // line per element).
+        for (size_t r = 0; r <= rows; r++) ptr[r] = 0;
+        for (size_t c = 0; c < cols; c++) {
+            const float* col = w + c * cs;
+            for (size_t r = 0; r < rows; r++) ptr[r + 1] += is_nonzero(col + r);
+        }
+        for (size_t r = 0; r < rows; r++) ptr[r + 1] += ptr[r];
+        enum { ROWS = 64 };
+        uint32_t next[ROWS];
+        for (size_t r0 = 0; r0 < rows; r0 += ROWS) {
+            const size_t n = rows - r0 < ROWS ? rows - r0 : ROWS;
+            for (size_t i = 0; i < n; i++) next[i] = ptr[r0 + i];
+            for (size_t c = 0; c < cols; c++) {
+                const float* col = w + c * cs + r0;
+                for (size_t i = 0; i < n; i++) {
+                    if (magnitude_bits(col + i) == 0) continue;
+                    val[next[i]] = col[i];
+                    idx[next[i]] = (uint16_t)c;
+                    next[i]++;
+                }
+            }
+        }
+    } else {
+        for (size_t r = 0; r < rows; r++) {
+            for (size_t c = 0; c < cols; c++) {
+                const float* p = w + r * rs + c * cs;
+                if (magnitude_bits(p) == 0) continue;
+                val[j] = *p;
+                idx[j] = (uint16_t)c;
+                j++;
+            }
+            ptr[r + 1] = (uint32_t)j;
+        }
     }
+    ptr[0] = 0;
     return 0;
 }
 
@@ -84,8 +167,8 @@ static int csc_pack(size_t rows, size_t cols, const float* w, size_t rs, size_t 
     const size_t size = csc_layout(rows, cols, count_nonzeros(rows, cols, w, rs, cs), &h);
     if (size == 0) return -1;
     unsigned char* blob = dst;
-    memset(blob, 0, size);
     memcpy(blob, &h, sizeof h);
+    zero_gaps(blob, &h, 4 * h.nnz, 4 * ((rows + EP_CSC_PANEL - 1) / EP_CSC_PANEL) * (cols + 1), h.nnz);
     float* val = (float*)(blob + h.off_val);
     uint32_t* ptr = (uint32_t*)(blob + h.off_ptr);
     uint8_t* idx = blob + h.off_idx;

@@ -15,8 +15,8 @@ import EdgePrunePruning
 /// inference thread takes only between inferences, for a pointer read. So every inference runs
 /// entirely on one level's plan, and the inference thread waits at most for a pointer store.
 ///
-/// Prepare = mask the level's weights (a prefix of a pre-sorted zero list per weight, see
-/// LadderMasker) + plan (packing, kernel choice). Choosing kernels normally times every weight
+/// Prepare = mask the level's weights (one branch-free pass over each weight and its ladder
+/// codes, see LadderMasker) + plan (packing, kernel choice). Choosing kernels normally times every weight
 /// format per layer (the planner's probe), far too slow for a switch; so the formats a level's
 /// first (cold) prepare measured are kept per level and forced on its later (warm) prepares
 /// through `KernelPolicy.layerFormats`. `measureFormats(levels:)` pays the cold prepares at load.

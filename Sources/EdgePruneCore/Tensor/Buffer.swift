@@ -18,6 +18,16 @@ public final class Buffer: @unchecked Sendable {
         owned = true
     }
 
+    /// Allocates aligned storage without clearing it, for a caller that writes every byte before
+    /// anything reads it (a weight packer, a masked weight copy): clearing megabytes that are
+    /// overwritten at once only lengthens a level switch.
+    public init(uninitializedByteCount byteCount: Int) {
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Buffer.alignment)
+        self.byteCount = byteCount
+        owner = nil
+        owned = true
+    }
+
     /// Borrows memory kept alive by `owner` (for example an mmap region). Never written through.
     public init(borrowing pointer: UnsafeRawPointer, byteCount: Int, owner: AnyObject) {
         raw = UnsafeMutableRawPointer(mutating: pointer)

@@ -112,7 +112,7 @@ extension Buffer {
     public static func packedGemmB(k: Int, n: Int, src: UnsafePointer<Float>, rs: Int, cs: Int, scale: Float = 1) -> Buffer {
         let cfg = ep_f32_gemm_get_config()!
         let count = Int(ep_f32_gemm_packed_b_size(k, n, cfg.pointee.nr))
-        let buf = Buffer(byteCount: count * 4)
+        let buf = Buffer(uninitializedByteCount: count * 4)  // pack_b writes every float, padding included
         let dst = buf.raw.assumingMemoryBound(to: Float.self)
         ep_f32_gemm_pack_b(k, n, cfg.pointee.nr, src, rs, cs, dst)
         if scale != 1 { for i in 0..<count { dst[i] *= scale } }

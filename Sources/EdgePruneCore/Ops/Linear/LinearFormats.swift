@@ -42,7 +42,7 @@ public enum LinearFormats {
         let f = kernel.pointee.format.pointee
         let size = f.packed_size(rows, cols, w, rs, cs)
         guard size > 0 else { return nil }
-        let buf = Buffer(byteCount: size)
+        let buf = Buffer(uninitializedByteCount: size)  // every packer writes all `size` bytes
         guard f.pack(rows, cols, w, rs, cs, buf.raw) == 0 else { return nil }
         return buf
     }
