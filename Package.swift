@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         // BEGIN daemon deps
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // END daemon deps
     ],
     targets: [
@@ -39,15 +40,23 @@ let package = Package(
         // compaction, evaluation.
         .target(name: "EdgePrunePruning", dependencies: ["EdgePruneCore"]),
         // Device access: energy meters (hwmon, RAPL, vcgencmd) and board profiles.
-        .target(name: "EdgePruneDevice", dependencies: ["EdgePruneCore"]),
+        .target(name: "EdgePruneDevice", dependencies: ["EdgePruneCore", "CEdgeGPIO"]),
         // The adaptive runtime: monitors, controller, level switching, simulation.
         .target(
             name: "EdgePruneAdaptive",
             dependencies: ["EdgePruneCore", "EdgePrunePruning", "EdgePruneDevice",
                            .product(name: "Atomics", package: "swift-atomics")]),
         // BEGIN sensors
+        // GPIO through libgpiod: a thin C shim compiled against v1 (1.6) or v2 (2.x), chosen from
+        // <gpiod.h> at compile time (see Sources/CEdgeGPIO/edge_gpio.c and docs/sensors.md).
+        .target(name: "CEdgeGPIO", linkerSettings: [.linkedLibrary("gpiod")]),
         // END sensors
         // BEGIN daemon
+        // The daemon's building blocks: crash-safe state directory, signed and versioned configs.
+        .target(
+            name: "EdgePruneDaemon",
+            dependencies: ["EdgePruneCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "EdgePruneDaemonTests", dependencies: ["EdgePruneDaemon", "EdgePruneCore"]),
         // END daemon
         .executableTarget(
             name: "edgeprune",
