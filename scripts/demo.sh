@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the bundled model: builds EdgePrune (release), converts the digits CNN to .epm,
-# shows what runs, measures accuracy on the held-out split, and times it next to ONNX Runtime.
+# The main job on the bundled models: builds EdgePrune (release), then
+#  1. the adaptive runtime live: the wide digits MLP pruned into a block-sparse ladder, replayed
+#     test data, a real background load that starts and stops, the controller moving along the
+#     ladder (edgeprune demo; trace in out/demo_trace.svg, figures in out/demo.json);
+#  2. the tour: the digits CNN converted, inspected, evaluated and timed next to ONNX Runtime; a
+#     model pruned in PyTorch; pruning with EdgePrune (global vs per-layer, block, channels).
+# DEMO_ONLY=1 stops after part 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,7 +16,18 @@ bin=$(swift build -c release --show-bin-path)/edgeprune
 mkdir -p out
 model=Tests/Fixtures/models/digits_cnn.onnx
 data=Tests/Fixtures/digits
+wide=Tests/Fixtures/models/digits_mlp1024.onnx
+calib="--calib $data/calib_x_mlp.npy --labels $data/calib_y.npy"
 
+echo
+echo "== 1. the adaptive runtime: wide digits MLP (1.1M parameters), block 16x1 ladder 0.3 ... 0.9"
+"$bin" prune "$wide" --granularity block:16x1 --protect none --ladder 0.3,0.5,0.7,0.8,0.9 $calib -o out/mlp1024_block16.epm
+"$bin" demo out/mlp1024_block16.epm --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
+    --json out/demo.json --plot out/demo_trace.svg --journal out/demo_journal.jsonl
+[ "${DEMO_ONLY:-0}" = 1 ] && exit 0
+
+echo
+echo "== 2. the tour"
 echo "== convert"
 "$bin" convert "$model" -o out/digits_cnn.epm
 echo "== inspect"
@@ -26,7 +42,6 @@ echo
 echo "== a model pruned elsewhere: the wide digits MLP (64-1024-1024-10) pruned to 90% in PyTorch,"
 echo "   zeros stored densely in ONNX. EdgePrune detects the zeros, times each weight format on each"
 echo "   layer at load, and runs the fastest (see the kernel column)."
-wide=Tests/Fixtures/models/digits_mlp1024.onnx
 pruned=Tests/Fixtures/models/digits_mlp1024_pruned90.onnx
 "$bin" convert "$pruned" -o out/digits_mlp1024_pruned90.epm
 "$bin" inspect out/digits_mlp1024_pruned90.epm
@@ -39,7 +54,6 @@ done
 
 echo
 echo "== pruning with EdgePrune (no retraining), calibration on the training split, judged on the test split"
-calib="--calib $data/calib_x_mlp.npy --labels $data/calib_y.npy"
 for scope in global layer; do
     echo "== wide MLP, magnitude, unstructured, --scope $scope, every layer pruned (--protect none)"
     "$bin" prune "$wide" --scope "$scope" --protect none --ladder 0.5,0.8,0.9 $calib -o "out/mlp1024_$scope.epm"
@@ -49,7 +63,6 @@ for scope in global layer; do
     done
 done
 echo "== wide MLP, block 16x1 ladder: every level runs the block-sparse kernels"
-"$bin" prune "$wide" --granularity block:16x1 --protect none --ladder 0.3,0.5,0.7,0.8,0.9 $calib -o out/mlp1024_block16.epm
 "$bin" profile out/mlp1024_block16.epm --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
     --plot out/mlp1024_block16_profile.svg
 "$bin" export out/mlp1024_block16.epm --level 4 -o out/mlp1024_block16_level4.onnx

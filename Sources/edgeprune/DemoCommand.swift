@@ -68,6 +68,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Points below the dense level's accuracy for the default floor.")
     var floorMargin: Double = 3
 
+    @Option(help: "Hysteresis band: relax only to a level predicted within budget x (1 - band); tighten to one within it.")
+    var hysteresis: Double = 0.25
+
     @Option(help: "Fraction of inferences whose label is fed back.")
     var labelFraction: Double = 0.25
 
@@ -88,6 +91,9 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Unloaded inferences timed per level in the calibration.")
     var calibrationRuns = 200
+
+    @Flag(help: "Do not also time each level with the busy threads running before the demo.")
+    var skipLoadedCalibration = false
 
     @Option(help: "Write the whole run (calibration, trace, decisions, figures) as JSON.")
     var json: String?
@@ -119,6 +125,7 @@ struct DemoCommand: ParsableCommand {
         guard labelFraction.isFinite, (0...1).contains(labelFraction) else { throw ValidationError("--label-fraction must be in 0...1") }
         guard labelDelay >= 0 else { throw ValidationError("--label-delay must be >= 0") }
         guard shadow.isFinite, (0...1).contains(shadow) else { throw ValidationError("--shadow must be in 0...1") }
+        guard hysteresis.isFinite, hysteresis >= 0, hysteresis < 1 else { throw ValidationError("--hysteresis must be in 0..<1, got \(hysteresis)") }
         guard cooldown >= 0 else { throw ValidationError("--cooldown must be >= 0") }
         guard cooldownSeconds.isFinite, cooldownSeconds >= 0 else { throw ValidationError("--cooldown-seconds must be >= 0") }
         guard (10...100_000).contains(calibrationRuns) else { throw ValidationError("--calibration-runs must be in 10...100000") }
@@ -138,22 +145,27 @@ struct DemoCommand: ParsableCommand {
             let model = try AdaptiveModel(graph: inputs.graph, options: AdaptiveModel.Options(
                 memoryBudgetBytes: 256 << 20, threads: modelOptions.threads, limits: modelOptions.limits,
                 policy: modelOptions.policy, measureAllLevelsAtLoad: true))
-            print("calibrating \(ladder.topLevel + 1) levels without load (\(calibrationRuns) timed inferences each at the demo's rate, accuracy on \(samples.count) inputs)...")
-            let levels = try Demo.calibrate(model, inputs: samples, labels: inputs.y, runs: calibrationRuns, rate: rate)
-            print("level  sparsity  p50 ms   p95 ms   accuracy")
+            print("calibrating \(ladder.topLevel + 1) levels: \(calibrationRuns) timed inferences each at the demo's rate, without and with the load; accuracy on \(samples.count) inputs...")
+            let busy = busyThreads ?? ProcessInfo.processInfo.activeProcessorCount
+            let calibrationLoad = skipLoadedCalibration || load == 0 ? nil : try BackgroundLoad(threads: busy)
+            let levels = try Demo.calibrate(model, inputs: samples, labels: inputs.y, runs: calibrationRuns, rate: rate,
+                                            load: calibrationLoad)
+            print("level  sparsity  p50 ms   p95 ms  p95 loaded  accuracy")
             for l in levels {
-                print(String(format: "%5d  %8.2f  %6.3f  %7.3f   %6.2f%%", l.level, l.sparsity, l.p50Ms, l.p95Ms, 100 * l.accuracy))
+                let loaded = l.loadedP95Ms.map { String(format: "%10.3f", $0) } ?? String(repeating: " ", count: 9) + "-"
+                print(String(format: "%5d  %8.2f  %6.3f  %7.3f  ", l.level, l.sparsity, l.p50Ms, l.p95Ms) + loaded
+                      + String(format: "   %6.2f%%", 100 * l.accuracy))
             }
             let budget = latencyBudgetMs ?? levels[0].p95Ms * budgetFactor
             let floor = accuracyFloor ?? max(0, levels[0].accuracy - floorMargin / 100)
             let config = ControllerConfig(latencyP95Budget: budget / 1000, energyBudget: energyBudgetMj.map { $0 / 1000 },
-                                          accuracyFloor: floor, denseAccuracy: levels[0].accuracy,
+                                          accuracyFloor: floor, denseAccuracy: levels[0].accuracy, hysteresisBand: hysteresis,
                                           cooldownInferences: cooldown, cooldownSeconds: cooldownSeconds)
             let writer = try journal.map { try JournalWriter(path: $0) }
             let runner = try AdaptiveRunner(model: model, options: RunnerOptions(controller: config, shadowFraction: shadow),
                                             board: profile, journal: writer, profiles: Demo.profiles(levels))
             let script = DemoScript(before: before, load: load, after: after, rate: rate,
-                                    busyThreads: busyThreads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                    busyThreads: busy,
                                     labelFraction: labelFraction, labelDelay: labelDelay, seed: seed)
             print(String(format: "budget: p95 <= %.3f ms%@; accuracy floor %.2f%%; board %@ (energy: %@)", budget,
                          energyBudgetMj.map { String(format: ", energy <= %.4f mJ", $0) } ?? "", 100 * floor, profile.name,

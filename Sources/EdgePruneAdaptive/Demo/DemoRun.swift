@@ -58,6 +58,8 @@ public struct LevelCalibration: Sendable, Codable {
     public let sparsity: Double
     public let p50Ms: Double
     public let p95Ms: Double
+    /// p95 with the background load running (nil when not measured).
+    public var loadedP95Ms: Double?
     public let accuracy: Double
 }
 
@@ -95,36 +97,52 @@ public struct DemoResult: Sendable, Codable {
 public enum Demo {
     /// Measures every level without load, `runs` timed inferences at `rate` per second (0: back
     /// to back; pacing matters: between paced inferences the caches cool down), cycling over
-    /// `inputs`, and its accuracy on all of `inputs`; leaves the model on level 0.
+    /// `inputs`, and its accuracy on all of `inputs`; with `load`, also the p95 while the busy
+    /// threads run. Leaves the model on level 0 and the load stopped.
     public static func calibrate(_ model: AdaptiveModel, inputs: [[Float]], labels: [Int], runs: Int = 200,
-                                 rate: Double = 0) throws -> [LevelCalibration] {
+                                 rate: Double = 0, load: BackgroundLoad? = nil) throws -> [LevelCalibration] {
         var out: [LevelCalibration] = []
-        let period = rate > 0 ? UInt64(1e9 / rate) : 0
         for level in 0...model.topLevel {
             try model.switchTo(level: level)
             var correct = 0
             for (x, y) in zip(inputs, labels) where try infer(model, x) == y { correct += 1 }
-            var times: [Double] = []
-            times.reserveCapacity(runs)
-            var next = monotonicNanoseconds()
-            for r in 0..<(runs + 20) {
-                if period > 0 {
-                    next &+= period
-                    let now = monotonicNanoseconds()
-                    if now < next { sleepNanoseconds(next - now) }
-                }
-                let t0 = monotonicNanoseconds()
-                _ = try infer(model, inputs[r % inputs.count])
-                if r >= 20 { times.append(Double(monotonicNanoseconds() &- t0) * 1e-6) }
+            let quiet = try timings(model, inputs: inputs, runs: runs, rate: rate)
+            var loaded: [Double]? = nil
+            if let load {
+                try load.start()
+                defer { load.stop() }
+                loaded = try timings(model, inputs: inputs, runs: runs, rate: rate)
             }
-            times.sort()
             let sparsity = model.graph.ladder?.levels[level].sparsity ?? 0
-            out.append(LevelCalibration(level: level, sparsity: sparsity, p50Ms: times[times.count / 2],
-                                        p95Ms: times[min(times.count - 1, Int((0.95 * Double(times.count)).rounded(.up)) - 1)],
-                                        accuracy: Double(correct) / Double(max(inputs.count, 1))))
+            out.append(LevelCalibration(level: level, sparsity: sparsity, p50Ms: quiet[quiet.count / 2], p95Ms: p95(quiet),
+                                        loadedP95Ms: loaded.map(p95), accuracy: Double(correct) / Double(max(inputs.count, 1))))
         }
         try model.switchTo(level: 0)
         return out
+    }
+
+    /// `runs` inference times in ms, sorted, after 20 untimed ones.
+    private static func timings(_ model: AdaptiveModel, inputs: [[Float]], runs: Int, rate: Double) throws -> [Double] {
+        let period = rate > 0 ? UInt64(1e9 / rate) : 0
+        var times: [Double] = []
+        times.reserveCapacity(runs)
+        var next = monotonicNanoseconds()
+        for r in 0..<(runs + 20) {
+            if period > 0 {
+                next &+= period
+                let now = monotonicNanoseconds()
+                if now < next { sleepNanoseconds(next - now) }
+            }
+            let t0 = monotonicNanoseconds()
+            _ = try infer(model, inputs[r % inputs.count])
+            if r >= 20 { times.append(Double(monotonicNanoseconds() &- t0) * 1e-6) }
+        }
+        return times.sorted()
+    }
+
+    /// Nearest-rank p95 of sorted values.
+    private static func p95(_ sorted: [Double]) -> Double {
+        sorted[min(sorted.count - 1, max(0, Int((0.95 * Double(sorted.count)).rounded(.up)) - 1))]
     }
 
     /// The controller's seed table from a calibration (this device, this pacing).
