@@ -21,9 +21,11 @@ struct DemoCommand: ParsableCommand {
             (p95 back under budget after the load started, back to the most accurate level that \
             fits after it stopped, longest stay below the accuracy floor).
 
-            Budgets default to figures derived from the calibration: the latency budget is \
-            --budget-factor times the dense level's unloaded p95, the accuracy floor is the dense \
-            level's accuracy minus --floor-margin points.
+            Budgets default to figures derived from the calibration: the latency budget sits \
+            halfway (geometric mean) between the dense level's p95 without and with the load, so \
+            the load pushes the dense level over it and the quiet machine does not (with \
+            --skip-loaded-calibration or --budget-factor: that factor times the unloaded p95); \
+            the accuracy floor is the dense level's accuracy minus --floor-margin points.
 
             Example:
               edgeprune prune model.onnx --granularity block:16x1 --ladder 0.3,0.5,0.7,0.8,0.9 -o m.epm
@@ -53,11 +55,11 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Busy threads during the load (default: one per online core).")
     var busyThreads: Int?
 
-    @Option(help: "p95 latency budget in ms (default: --budget-factor x the dense level's unloaded p95).")
+    @Option(help: "p95 latency budget in ms (default: the geometric mean of the dense level's p95 without and with the load).")
     var latencyBudgetMs: Double?
 
-    @Option(help: "Latency budget as a multiple of the dense level's unloaded p95, when --latency-budget-ms is not given.")
-    var budgetFactor: Double = 1.5
+    @Option(help: "Latency budget as a multiple of the dense level's unloaded p95, when --latency-budget-ms is not given (default without a loaded calibration: 1.5).")
+    var budgetFactor: Double?
 
     @Option(help: "Energy budget per inference in mJ (default: none).")
     var energyBudgetMj: Double?
@@ -69,7 +71,7 @@ struct DemoCommand: ParsableCommand {
     var floorMargin: Double = 3
 
     @Option(help: "Hysteresis band: relax only to a level predicted within budget x (1 - band); tighten to one within it.")
-    var hysteresis: Double = 0.25
+    var hysteresis: Double = 0.15
 
     @Option(help: "Fraction of inferences whose label is fed back.")
     var labelFraction: Double = 0.25
@@ -90,7 +92,7 @@ struct DemoCommand: ParsableCommand {
     var board: String?
 
     @Option(help: "Unloaded inferences timed per level in the calibration.")
-    var calibrationRuns = 200
+    var calibrationRuns = 300
 
     @Flag(help: "Do not also time each level with the busy threads running before the demo.")
     var skipLoadedCalibration = false
@@ -119,7 +121,7 @@ struct DemoCommand: ParsableCommand {
         if let b = busyThreads, !(0...256).contains(b) { throw ValidationError("--busy-threads must be in 0...256, got \(b)") }
         if let b = latencyBudgetMs, !(b.isFinite && b > 0) { throw ValidationError("--latency-budget-ms must be > 0, got \(b)") }
         if let b = energyBudgetMj, !(b.isFinite && b > 0) { throw ValidationError("--energy-budget-mj must be > 0, got \(b)") }
-        guard budgetFactor.isFinite, budgetFactor > 1 else { throw ValidationError("--budget-factor must be > 1, got \(budgetFactor)") }
+        if let f = budgetFactor, !(f.isFinite && f > 1) { throw ValidationError("--budget-factor must be > 1, got \(f)") }
         if let f = accuracyFloor, !(f.isFinite && (0...1).contains(f)) { throw ValidationError("--accuracy-floor must be in 0...1, got \(f)") }
         guard floorMargin.isFinite, floorMargin >= 0, floorMargin < 100 else { throw ValidationError("--floor-margin must be in 0..<100 points") }
         guard labelFraction.isFinite, (0...1).contains(labelFraction) else { throw ValidationError("--label-fraction must be in 0...1") }
@@ -156,7 +158,10 @@ struct DemoCommand: ParsableCommand {
                 print(String(format: "%5d  %8.2f  %6.3f  %7.3f  ", l.level, l.sparsity, l.p50Ms, l.p95Ms) + loaded
                       + String(format: "   %6.2f%%", 100 * l.accuracy))
             }
-            let budget = latencyBudgetMs ?? levels[0].p95Ms * budgetFactor
+            let budget = latencyBudgetMs ?? Demo.defaultLatencyBudgetMs(dense: levels[0], factor: budgetFactor)
+            if latencyBudgetMs == nil, let loaded = levels[0].loadedP95Ms, loaded < 1.3 * levels[0].p95Ms {
+                print(String(format: "note: the load raised the dense level's p95 only %.2fx (%.3f -> %.3f ms); the controller may have little to do", loaded / levels[0].p95Ms, levels[0].p95Ms, loaded))
+            }
             let floor = accuracyFloor ?? max(0, levels[0].accuracy - floorMargin / 100)
             let config = ControllerConfig(latencyP95Budget: budget / 1000, energyBudget: energyBudgetMj.map { $0 / 1000 },
                                           accuracyFloor: floor, denseAccuracy: levels[0].accuracy, hysteresisBand: hysteresis,

@@ -22,7 +22,12 @@ import Foundation
 ///      budget × (1 − band), else one step; under accuracyFirst only onto levels the table does
 ///      not expect below the floor and that are not blocked;
 ///    - headroom: relax to the most accurate level expected within budget × (1 − band) for every
-///      budget (a budget whose figure is not measured blocks relaxing: no headroom is known).
+///      budget (a budget whose figure is not measured blocks relaxing: no headroom is known), and
+///      not held back by a relax back-off: a relax that a budget tightening undoes within
+///      `relaxProbeSeconds` holds that level and every more accurate one back for a back-off that
+///      doubles with each failure. It lifts early when the failed level would now fit by the
+///      ratio actually measured between it and the level the controller fell back to (the load
+///      went away).
 /// Predictions for another level j are measured(current) × table ratio(current → j); power uses
 /// the energy ratio (falling back to latency), the fraction of power that scales with the work.
 public final class Controller {
@@ -46,6 +51,21 @@ public final class Controller {
     /// Latest trusted cost figures, and the ones taken just before the last switch.
     private var lastTrusted: (level: Int, time: Double, p95: Double?, energy: Double?)?
     private var beforeSwitch: (level: Int, time: Double, p95: Double?, energy: Double?)?
+    /// The last headroom relax while it is on probation (`relaxProbeSeconds`).
+    private var probation: (to: Int, time: Double)?
+    /// Failed relaxes per level, and the back-offs in force (keyed by the failed level).
+    private var relaxFailures: [Int: Int] = [:]
+    private var relaxBackoffs: [Int: Backoff] = [:]
+
+    /// No relax to a level ≤ the failed one before `until`, unless the failed level would fit by
+    /// the ratio measured between it and the current level L: figures at the failed level (by
+    /// budget name) over the first trusted figures at L after the failure, times what L measures
+    /// now, within budget × (1 − band) for every budget.
+    private struct Backoff {
+        let until: Double
+        let failedFigures: [String: Double]
+        var references: [Int: [String: Double]] = [:]
+    }
 
     public init(config: ControllerConfig, table: LevelProfileTable, initialLevel: Int) throws {
         try config.validate(topLevel: table.topLevel)
@@ -113,9 +133,11 @@ public final class Controller {
             lastTrusted = (level, s.time, p95, energy)
         }
         table.update(level: level, latencyP95: p95, energyPerInference: energy, accuracy: accuracy?.rate)
+        endProbation(time: s.time)
 
         let values = r.journalValues(inferencesAtLevel: s.inferencesAtLevel)
         let budgets = Budgets(config: config, p95: p95, energy: energy, power: power)
+        liftBackoffs(time: s.time, budgets: budgets)
         let floor = config.accuracyFloor
         let accuracyLow = floor.flatMap { f in accuracy.map { $0.upper < f } } ?? false
 
@@ -138,13 +160,71 @@ public final class Controller {
             return decide(target, reason: "level \(level) is outside the allowed levels \(config.minLevel)...\(maxLevel)", time: s.time, values: values)
         }
         // 5. The wanted move, then the cooldown.
-        guard let (target, reason) = wantedMove(time: s.time, budgets: budgets, accuracy: accuracy, accuracyLow: accuracyLow) else { return nil }
+        guard let move = wantedMove(time: s.time, budgets: budgets, accuracy: accuracy, accuracyLow: accuracyLow) else { return nil }
         if let t = lastSwitchTime, s.time - t < config.cooldownSeconds || s.inferencesAtLevel < config.cooldownInferences {
             counters.cooldownHolds += 1
             return nil
         }
-        return decide(target, reason: reason, time: s.time, values: values)
+        var reason = move.reason
+        if move.kind == .tighten, let p = probation, p.to == level, s.time - p.time <= config.relaxProbeSeconds {
+            reason += startBackoff(at: level, time: s.time, budgets: budgets)
+        }
+        let d = decide(move.target, reason: reason, time: s.time, values: values)
+        if d != nil, move.kind == .headroom { probation = (move.target, s.time) }
+        return d
     }
+
+    // MARK: - Relax back-off
+
+    /// A relax that held for the probe time succeeded: its level's failures are forgiven.
+    private func endProbation(time: Double) {
+        guard let p = probation, time - p.time > config.relaxProbeSeconds else { return }
+        // It held: this level, and every sparser one, fits again.
+        if level == p.to { relaxFailures = relaxFailures.filter { $0.key < p.to } }
+        probation = nil
+    }
+
+    /// Holds `failed` and every more accurate level back; returns the text for the journal.
+    private func startBackoff(at failed: Int, time: Double, budgets: Budgets) -> String {
+        let n = (relaxFailures[failed] ?? 0) + 1
+        relaxFailures[failed] = n
+        let hold = min(config.relaxBackoffMaxSeconds, config.relaxBackoffSeconds * Double(1 << min(n - 1, 30)))
+        var figures: [String: Double] = [:]
+        for item in budgets.items { if let m = item.measured { figures[item.name] = m } }
+        relaxBackoffs[failed] = Backoff(until: time + hold, failedFigures: figures)
+        probation = nil
+        counters.failedRelaxes += 1
+        return "; the relax to \(failed) failed (\(n)×): levels ≤ \(failed) held back \(Self.num(hold)) s or until conditions improve"
+    }
+
+    /// Drops back-offs that ran out, and those whose failed level would now fit (see `Backoff`).
+    /// A level's reference figures are the first trusted ones seen there after the failure.
+    private func liftBackoffs(time: Double, budgets: Budgets) {
+        for (k, b) in relaxBackoffs {
+            if b.until <= time {
+                relaxBackoffs[k] = nil
+                continue
+            }
+            guard level > k, budgets.allMeasured, !budgets.items.isEmpty else { continue }
+            guard let reference = b.references[level] else {
+                var figures: [String: Double] = [:]
+                for item in budgets.items { figures[item.name] = item.measured }
+                relaxBackoffs[k]?.references[level] = figures
+                continue
+            }
+            let fits = budgets.items.allSatisfy { item in
+                guard let failed = b.failedFigures[item.name], let ref = reference[item.name], ref > 0, let now = item.measured else { return false }
+                return now * failed / ref <= item.budget * (1 - config.hysteresisBand)
+            }
+            if fits {
+                relaxBackoffs[k] = nil
+                counters.backoffsLifted += 1
+            }
+        }
+    }
+
+    /// Whether a relax back-off holds level `j` back.
+    private func heldBack(_ j: Int) -> Bool { relaxBackoffs.keys.contains { $0 >= j } }
 
     // MARK: - Decisions
 
@@ -196,7 +276,19 @@ public final class Controller {
         return a < f
     }
 
-    private func wantedMove(time: Double, budgets: Budgets, accuracy: AccuracyReading?, accuracyLow: Bool) -> (Int, String)? {
+    private enum MoveKind { case accuracy, tighten, headroom }
+    private struct Move {
+        let target: Int
+        let reason: String
+        let kind: MoveKind
+        init(_ target: Int, _ reason: String, _ kind: MoveKind) {
+            self.target = target
+            self.reason = reason
+            self.kind = kind
+        }
+    }
+
+    private func wantedMove(time: Double, budgets: Budgets, accuracy: AccuracyReading?, accuracyLow: Bool) -> Move? {
         let c = level
         let violated = budgets.violated
         let accuracyWins = accuracyLow && (config.priority == .accuracyFirst || violated.isEmpty)
@@ -207,16 +299,16 @@ public final class Controller {
             let lower = Array((config.minLevel..<c).reversed())  // sparsest first
             if config.priority == .accuracyFirst {
                 if let j = lower.first(where: { (expectedAccuracy($0) ?? -1) >= f }) {
-                    return (j, "relax for accuracy: \(why); level \(j) expected \(Self.pct(expectedAccuracy(j)!))")
+                    return Move(j, "relax for accuracy: \(why); level \(j) expected \(Self.pct(expectedAccuracy(j)!))", .accuracy)
                 }
-                return (c - 1, "relax for accuracy: \(why); no more accurate level known above the floor, one step")
+                return Move(c - 1, "relax for accuracy: \(why); no more accurate level known above the floor, one step", .accuracy)
             }
             let fitting = lower.filter { !budgets.items.isEmpty ? fits($0, budgets) == true : true }
             if let j = fitting.first(where: { (expectedAccuracy($0) ?? -1) >= f }) {
-                return (j, "relax for accuracy: \(why); level \(j) expected \(Self.pct(expectedAccuracy(j)!)) and within budget")
+                return Move(j, "relax for accuracy: \(why); level \(j) expected \(Self.pct(expectedAccuracy(j)!)) and within budget", .accuracy)
             }
             if fitting.first == c - 1 {
-                return (c - 1, "relax for accuracy: \(why); one step, within budget")
+                return Move(c - 1, "relax for accuracy: \(why); one step, within budget", .accuracy)
             }
             counters.budgetHolds += 1
             return nil
@@ -236,22 +328,23 @@ public final class Controller {
             }
             if let j = candidates.first(where: { fits($0, budgets) == true }) {
                 let expect = budgets.items.compactMap { item in predicted(item, at: j).map { "\(item.name) \(Self.num($0 * item.scale)) \(item.unit)" } }
-                return (j, "tighten: \(why); level \(j) expected \(expect.joined(separator: ", "))")
+                return Move(j, "tighten: \(why); level \(j) expected \(expect.joined(separator: ", "))", .tighten)
             }
-            return (candidates[0], "tighten: \(why); no level expected within budget × (1 − \(Self.num(config.hysteresisBand))), one step")
+            return Move(candidates[0], "tighten: \(why); no level expected within budget × (1 − \(Self.num(config.hysteresisBand))), one step", .tighten)
         }
 
         // Headroom: the most accurate level expected to fit with the band.
         guard c > config.minLevel, budgets.allMeasured else { return nil }
         for j in config.minLevel..<c where !isBlocked(level: j, at: time) && !expectedBelowFloor(j) {
             if budgets.items.isEmpty {
-                return (j, "relax: no budgets, most accurate allowed level")
+                return Move(j, "relax: no budgets, most accurate allowed level", .headroom)
             }
+            if heldBack(j) { continue }
             if fits(j, budgets) == true {
                 let expect = budgets.items.map { item in
                     "\(item.name) \(Self.num(predicted(item, at: j)! * item.scale)) ≤ \(Self.num(item.budget * (1 - config.hysteresisBand) * item.scale)) \(item.unit)"
                 }
-                return (j, "relax: headroom; level \(j) expected \(expect.joined(separator: ", "))")
+                return Move(j, "relax: headroom; level \(j) expected \(expect.joined(separator: ", "))", .headroom)
             }
         }
         return nil
@@ -265,6 +358,7 @@ public final class Controller {
         beforeSwitch = lastTrusted.flatMap { $0.level == level ? $0 : nil }
         lastSwitch = (level, target)
         lastSwitchTime = time
+        probation = nil
         pendingTarget = target
         pendingSince = time
         level = target
@@ -281,6 +375,7 @@ public final class Controller {
         lastSwitch = nil
         lastSwitchTime = time
         beforeSwitch = nil
+        probation = nil
     }
 
     // MARK: - Text

@@ -62,13 +62,25 @@ public struct ControllerConfig: Sendable, Equatable {
     public var ratioLearningWindowSeconds: Double
     /// How many decisions the in-memory journal keeps (oldest dropped first).
     public var journalCapacity: Int
+    /// Relax back-off: a relax to level j that a budget tightening undoes within
+    /// `relaxProbeSeconds` failed; j and every more accurate level are then not relaxed to for
+    /// `relaxBackoffSeconds`, doubling with each further failure at j up to
+    /// `relaxBackoffMaxSeconds`, unless conditions clearly improve first (the violated cost's
+    /// condition factor in the profile table falls below (1 − band) of its value at the failure,
+    /// e.g. a background load stops). A relax that holds for `relaxProbeSeconds` resets j's
+    /// back-off. This stops the controller probing a level that measured over budget under a
+    /// steady load (the ratios between levels change under contention, so predictions miss).
+    public var relaxProbeSeconds: Double
+    public var relaxBackoffSeconds: Double
+    public var relaxBackoffMaxSeconds: Double
 
     public init(latencyP95Budget: Double? = nil, energyBudget: Double? = nil, powerBudget: Double? = nil,
                 accuracyFloor: Double? = nil, denseAccuracy: Double? = nil, priority: Priority = .accuracyFirst,
                 hysteresisBand: Double = 0.1, cooldownInferences: Int = 50, cooldownSeconds: Double = 1,
                 minLevel: Int = 0, maxLevel: Int? = nil, rollbackWindowInferences: Int = 500,
                 rollbackBlockSeconds: Double = 60, minLatencySamples: Int = 20, minFeedback: Int = 30,
-                switchTimeoutSeconds: Double = 5, ratioLearningWindowSeconds: Double = 10, journalCapacity: Int = 1000) {
+                switchTimeoutSeconds: Double = 5, ratioLearningWindowSeconds: Double = 10, journalCapacity: Int = 1000,
+                relaxProbeSeconds: Double = 10, relaxBackoffSeconds: Double = 5, relaxBackoffMaxSeconds: Double = 120) {
         self.latencyP95Budget = latencyP95Budget
         self.energyBudget = energyBudget
         self.powerBudget = powerBudget
@@ -87,6 +99,9 @@ public struct ControllerConfig: Sendable, Equatable {
         self.switchTimeoutSeconds = switchTimeoutSeconds
         self.ratioLearningWindowSeconds = ratioLearningWindowSeconds
         self.journalCapacity = journalCapacity
+        self.relaxProbeSeconds = relaxProbeSeconds
+        self.relaxBackoffSeconds = relaxBackoffSeconds
+        self.relaxBackoffMaxSeconds = relaxBackoffMaxSeconds
     }
 
     /// Whether any of latency, energy or power has a budget.
@@ -111,7 +126,9 @@ public struct ControllerConfig: Sendable, Equatable {
         guard hysteresisBand.isFinite, hysteresisBand >= 0, hysteresisBand < 1 else {
             throw EdgePruneError(.input, "controller config: hysteresisBand is \(hysteresisBand); it must be in [0, 1)")
         }
-        for (name, v) in [("cooldownSeconds", cooldownSeconds), ("rollbackBlockSeconds", rollbackBlockSeconds)] {
+        for (name, v) in [("cooldownSeconds", cooldownSeconds), ("rollbackBlockSeconds", rollbackBlockSeconds),
+                          ("relaxProbeSeconds", relaxProbeSeconds), ("relaxBackoffSeconds", relaxBackoffSeconds),
+                          ("relaxBackoffMaxSeconds", relaxBackoffMaxSeconds)] {
             guard v.isFinite, v >= 0 else {
                 throw EdgePruneError(.input, "controller config: \(name) is \(v); it must be a finite number >= 0")
             }
@@ -126,6 +143,9 @@ public struct ControllerConfig: Sendable, Equatable {
         }
         for (name, v) in [("minLatencySamples", minLatencySamples), ("minFeedback", minFeedback), ("journalCapacity", journalCapacity)] {
             guard v >= 1 else { throw EdgePruneError(.input, "controller config: \(name) is \(v); it must be >= 1") }
+        }
+        guard relaxBackoffMaxSeconds >= relaxBackoffSeconds else {
+            throw EdgePruneError(.input, "controller config: relaxBackoffMaxSeconds \(relaxBackoffMaxSeconds) is below relaxBackoffSeconds \(relaxBackoffSeconds)")
         }
         guard minLevel >= 0 else { throw EdgePruneError(.input, "controller config: minLevel is \(minLevel); it must be >= 0") }
         if let maxLevel, maxLevel < minLevel {
@@ -150,6 +170,7 @@ extension ControllerConfig: Codable {
         case latencyP95Budget, energyBudget, powerBudget, accuracyFloor, denseAccuracy, priority, hysteresisBand
         case cooldownInferences, cooldownSeconds, minLevel, maxLevel, rollbackWindowInferences, rollbackBlockSeconds
         case minLatencySamples, minFeedback, switchTimeoutSeconds, ratioLearningWindowSeconds, journalCapacity
+        case relaxProbeSeconds, relaxBackoffSeconds, relaxBackoffMaxSeconds
     }
 
     private struct AnyKey: CodingKey {
@@ -186,7 +207,10 @@ extension ControllerConfig: Codable {
             minFeedback: try c.decodeIfPresent(Int.self, forKey: .minFeedback) ?? d.minFeedback,
             switchTimeoutSeconds: try c.decodeIfPresent(Double.self, forKey: .switchTimeoutSeconds) ?? d.switchTimeoutSeconds,
             ratioLearningWindowSeconds: try c.decodeIfPresent(Double.self, forKey: .ratioLearningWindowSeconds) ?? d.ratioLearningWindowSeconds,
-            journalCapacity: try c.decodeIfPresent(Int.self, forKey: .journalCapacity) ?? d.journalCapacity)
+            journalCapacity: try c.decodeIfPresent(Int.self, forKey: .journalCapacity) ?? d.journalCapacity,
+            relaxProbeSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxProbeSeconds) ?? d.relaxProbeSeconds,
+            relaxBackoffSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxBackoffSeconds) ?? d.relaxBackoffSeconds,
+            relaxBackoffMaxSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxBackoffMaxSeconds) ?? d.relaxBackoffMaxSeconds)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -209,5 +233,8 @@ extension ControllerConfig: Codable {
         try c.encode(switchTimeoutSeconds, forKey: .switchTimeoutSeconds)
         try c.encode(ratioLearningWindowSeconds, forKey: .ratioLearningWindowSeconds)
         try c.encode(journalCapacity, forKey: .journalCapacity)
+        try c.encode(relaxProbeSeconds, forKey: .relaxProbeSeconds)
+        try c.encode(relaxBackoffSeconds, forKey: .relaxBackoffSeconds)
+        try c.encode(relaxBackoffMaxSeconds, forKey: .relaxBackoffMaxSeconds)
     }
 }

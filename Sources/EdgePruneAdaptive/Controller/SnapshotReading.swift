@@ -24,6 +24,10 @@ public struct ControllerCounters: Sendable, Equatable, Codable {
     /// Accuracy below the floor, but no more accurate level is expected within the budgets
     /// (budgetFirst): the controller stayed.
     public var budgetHolds = 0
+    /// Relaxes undone by a budget tightening within `relaxProbeSeconds` (each starts a back-off),
+    /// and back-offs lifted early because conditions improved.
+    public var failedRelaxes = 0
+    public var backoffsLifted = 0
 
     public init() {}
 }

@@ -145,6 +145,15 @@ public enum Demo {
         sorted[min(sorted.count - 1, max(0, Int((0.95 * Double(sorted.count)).rounded(.up)) - 1))]
     }
 
+    /// The demo's default p95 budget in ms: `factor` × the dense level's unloaded p95 when a factor
+    /// is given or no loaded figure exists (1.5 by default), else the geometric mean of its p95
+    /// without and with the load: the load pushes the dense level over it, a quiet machine does
+    /// not, and both sides get the same relative margin.
+    public static func defaultLatencyBudgetMs(dense: LevelCalibration, factor: Double?) -> Double {
+        if factor == nil, let loaded = dense.loadedP95Ms, loaded > dense.p95Ms { return (dense.p95Ms * loaded).squareRoot() }
+        return dense.p95Ms * (factor ?? 1.5)
+    }
+
     /// The controller's seed table from a calibration (this device, this pacing).
     public static func profiles(_ levels: [LevelCalibration]) -> [LevelProfile] {
         levels.map { LevelProfile(level: $0.level, sparsity: $0.sparsity, latencyP95: $0.p95Ms / 1000, accuracy: $0.accuracy) }
