@@ -29,6 +29,80 @@ final class BoardProfileTests: XCTestCase {
         XCTAssertLessThan(w["pi4"]!, w["pi5"]!)
     }
 
+    func testBuiltInProfilesDescribeTheirHardware() throws {
+        for p in BoardProfile.builtIn {
+            XCTAssertNotNil(p.clockMHz, p.name)
+            XCTAssertNotNil(p.neon, p.name)
+            XCTAssertNotNil(p.dotprod, p.name)
+            XCTAssertNotNil(p.defaultBudgets, p.name)
+            XCTAssertTrue(p.hardwareSource?.contains(p.name == "x86_64-generic" ? "Placeholder" : "http") ?? false, p.name)
+            // Default power budget: idle plus two busy cores, rounded to 0.1 W or so.
+            let budgets = try XCTUnwrap(p.defaultBudgets)
+            XCTAssertEqual(budgets.powerW, p.idleWatts + 2 * p.activeWattsPerCore, accuracy: 0.1, p.name)
+            XCTAssertLessThan(budgets.powerW, p.idleWatts + Double(p.cores) * p.activeWattsPerCore, p.name)
+        }
+        // Clocks and CPU features as Raspberry Pi documents them and /proc/cpuinfo reports them.
+        XCTAssertEqual(BoardProfile.builtIn.map { $0.clockMHz ?? 0 }, [1500, 2400, 1000, 3000])
+        XCTAssertEqual(BoardProfile.builtIn.map { $0.neon ?? false }, [true, true, true, false])
+        XCTAssertEqual(BoardProfile.builtIn.map { $0.dotprod ?? true }, [false, true, false, false])
+        // The faster the board, the tighter its default latency budget.
+        let latency = Dictionary(uniqueKeysWithValues: BoardProfile.builtIn.map { ($0.name, $0.defaultBudgets!.latencyP95Ms) })
+        XCTAssertLessThan(latency["pi5"]!, latency["pi4"]!)
+        XCTAssertLessThan(latency["pi4"]!, latency["zero2w"]!)
+
+        // GPIO: the header chip of each Pi; none on x86.
+        XCTAssertNil(BoardProfile.x86_64Generic.gpio)
+        XCTAssertEqual(BoardProfile.pi4.gpio?.chips, ["gpiochip0"])
+        XCTAssertEqual(BoardProfile.pi4.gpio?.label, "pinctrl-bcm2711")
+        XCTAssertEqual(BoardProfile.pi4.gpio?.lineCount, 58)
+        XCTAssertEqual(BoardProfile.pi5.gpio?.chips, ["gpiochip0", "gpiochip4"], "newer kernels first, then the old number")
+        XCTAssertEqual(BoardProfile.pi5.gpio?.label, "pinctrl-rp1")
+        XCTAssertEqual(BoardProfile.pi5.gpio?.lineCount, 54)
+        XCTAssertEqual(BoardProfile.zero2w.gpio?.label, "pinctrl-bcm2835")
+        for p in [BoardProfile.pi4, .pi5, .zero2w] {
+            let lines = try XCTUnwrap(p.gpio?.lines)
+            XCTAssertEqual(lines.count, 26, p.name)
+            XCTAssertEqual(lines.first, "GPIO2")
+            XCTAssertEqual(lines.last, "GPIO27")
+            XCTAssertTrue(lines.contains("GPIO17"))
+            XCTAssertFalse(lines.contains("ID_SDA"), "the HAT EEPROM lines are not for applications")
+        }
+    }
+
+    func testNewFieldsAreOptionalInFilesAndCheckedWhenGiven() throws {
+        let tree = FakeTree()
+        // A profile written before the hardware fields existed still loads.
+        let old = try BoardProfile.load(path: tree.write("old.json", json(valid)))
+        XCTAssertNil(old.clockMHz)
+        XCTAssertNil(old.gpio)
+        XCTAssertNil(old.defaultBudgets)
+
+        func refused(_ extra: [String: Any], _ part: String, file: StaticString = #filePath, line: UInt = #line) {
+            var fields = valid
+            for (k, v) in extra { fields[k] = v }
+            let e = edgeError({ _ = try BoardProfile.load(path: tree.write("bad-\(part.hashValue).json", json(fields))) }, file: file, line: line)
+            XCTAssertTrue(e?.message.contains(part) ?? false, "'\(e?.message ?? "")' lacks '\(part)'", file: file, line: line)
+        }
+        refused(["clock_mhz": 2_400_000_000], "'clock_mhz' is 2400000000")
+        refused(["neon": false, "dotprod": true], "'dotprod' is true while 'neon' is false")
+        let gpio: [String: Any] = ["chips": ["gpiochip0"], "label": "x", "line_count": 4, "lines": ["A", "B"], "notes": ""]
+        refused(["gpio": gpio.merging(["chips": []]) { $1 }], "'gpio.chips'")
+        refused(["gpio": gpio.merging(["line_count": 0]) { $1 }], "'gpio.line_count' is 0")
+        refused(["gpio": gpio.merging(["lines": ["A", "A"]]) { $1 }], "'gpio.lines' repeats a name")
+        refused(["gpio": gpio.merging(["lines": ["A", "B", "C", "D", "E"]]) { $1 }], "'gpio.lines' has more names than")
+        refused(["gpio": gpio.merging(["label": 3]) { $1 }], "'gpio.label'")
+        refused(["default_budgets": ["latency_p95_ms": 0, "power_w": 1, "notes": ""]], "'default_budgets.latency_p95_ms' is 0.0")
+        refused(["default_budgets": ["latency_p95_ms": 5, "notes": ""]], "missing field 'default_budgets.power_w'")
+        refused(["hardware_source": " "], "'hardware_source' is empty")
+        var full = valid
+        full["clock_mhz"] = 1800
+        full["gpio"] = gpio
+        full["default_budgets"] = ["latency_p95_ms": 8, "power_w": 4, "notes": "mine"]
+        let loaded = try BoardProfile.load(path: tree.write("full.json", json(full)))
+        XCTAssertEqual(loaded.gpio, .init(chips: ["gpiochip0"], label: "x", lineCount: 4, lines: ["A", "B"], notes: ""))
+        XCTAssertEqual(loaded.defaultBudgets, .init(latencyP95Ms: 8, powerW: 4, notes: "mine"))
+    }
+
     private func json(_ fields: [String: Any]) -> String {
         String(data: try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), encoding: .utf8)!
     }
