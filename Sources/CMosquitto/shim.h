@@ -1,0 +1,4 @@
+#ifndef EDGEPRUNE_CMOSQUITTO_SHIM_H
+#define EDGEPRUNE_CMOSQUITTO_SHIM_H
+#include <mosquitto.h>
+#endif
