@@ -23,6 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         // BEGIN daemon deps
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // END daemon deps
     ],
     targets: [
@@ -52,16 +58,55 @@ let package = Package(
         .target(name: "CEdgeGPIO", linkerSettings: [.linkedLibrary("gpiod")]),
         // END sensors
         // BEGIN daemon
-        // The daemon's building blocks: crash-safe state directory, signed and versioned configs.
+        // The daemon's building blocks: crash-safe state directory, signed and versioned configs,
+        // the YAML config schema, and the control interface the HTTP API and MQTT drive.
         .target(
             name: "EdgePruneDaemon",
-            dependencies: ["EdgePruneCore", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "EdgePruneDaemonTests", dependencies: ["EdgePruneDaemon", "EdgePruneCore"]),
+            dependencies: ["EdgePruneCore", "EdgePruneDevice", "EdgePruneAdaptive",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "EdgePruneDaemonTests", dependencies: ["EdgePruneDaemon", "EdgePruneCore", "EdgePruneDevice", "EdgePruneAdaptive"]),
+        // libmosquitto (pkg-config libmosquitto), the MQTT client library.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
+        // Fleet config over MQTT: device-shadow topics, signed versioned updates, reconnects.
+        .target(
+            name: "EdgePruneMQTT",
+            dependencies: ["EdgePruneDaemon", "CMosquitto", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "EdgePruneMQTTTests", dependencies: ["EdgePruneMQTT", "EdgePruneDaemon", "DaemonTestSupport"]),
+        // The HTTP control API (Hummingbird) and Prometheus metrics.
+        .target(
+            name: "EdgePruneHTTP",
+            dependencies: ["EdgePruneDaemon",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]),
+        .testTarget(
+            name: "EdgePruneHTTPTests",
+            dependencies: ["EdgePruneHTTP", "EdgePruneDaemon", "DaemonTestSupport"]),
+        // `edgeprune serve`: sources -> windows -> adaptive inference -> sinks, wired to the HTTP
+        // API, MQTT, persistence, systemd and a graceful shutdown.
+        .target(
+            name: "EdgePruneServe",
+            dependencies: ["EdgePruneDaemon", "EdgePruneMQTT", "EdgePruneHTTP", "EdgePruneAdaptive", "EdgePruneDevice",
+                           "EdgePruneCore", "EdgePruneONNX",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        // Test-only: a real Mosquitto broker per test, a raw HTTP/1.1 client, MQTT recorders.
+        .target(
+            name: "DaemonTestSupport", dependencies: ["EdgePruneMQTT"], path: "Tests/DaemonTestSupport"),
+        .testTarget(
+            name: "EdgePruneServeTests",
+            dependencies: ["EdgePruneServe", "EdgePruneDaemon", "EdgePruneDevice", "EdgePruneCore", "EdgePruneAdaptive",
+                           "EdgePruneONNX", "EdgePruneMQTT", "DaemonTestSupport",
+                           .product(name: "Logging", package: "swift-log")]),
         // END daemon
         .executableTarget(
             name: "edgeprune",
             dependencies: [
                 "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneDevice", "EdgePruneAdaptive",
+                "EdgePruneDaemon", "EdgePruneServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Test-only: counts heap allocations on the calling thread (interposes malloc).

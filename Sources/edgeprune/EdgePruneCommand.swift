@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct EdgePruneCommand: ParsableCommand {
+struct EdgePruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edgeprune",
         abstract: "EdgePrune: an inference runtime for pruned neural networks on Raspberry-Pi-class boards.",
@@ -15,5 +15,5 @@ struct EdgePruneCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, BenchCommand.self,
                       EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self, ExportCommand.self, PruneCommand.self, SimulateCommand.self, DemoCommand.self,
-                      ProfileCommand.self, BenchSwitchCommand.self])
+                      ProfileCommand.self, BenchSwitchCommand.self, ServeCommand.self, KeygenCommand.self, SignCommand.self])
 }

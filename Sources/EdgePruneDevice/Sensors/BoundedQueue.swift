@@ -171,6 +171,13 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Closed with nothing left to pop: a consumer can end.
+    public var isClosedAndEmpty: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return isClosed && count == 0
+    }
+
     public var stats: QueueStats {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

@@ -1,0 +1,326 @@
+import EdgePruneAdaptive
+import EdgePruneCore
+import EdgePruneDaemon
+import EdgePruneDevice
+import EdgePruneHTTP
+import EdgePruneONNX
+import Foundation
+import Logging
+
+/// `edgeprune serve`'s core: the state directory, the model, the inference loop, and the
+/// `DaemonControl` the HTTP API and MQTT drive. Remote changes are validated completely, then
+/// persisted (the commit point), then handed to the inference thread between two inferences.
+public final class DaemonService: DaemonControl, @unchecked Sendable {
+    public let store: StateStore
+    public let metrics: DaemonMetrics
+    public let board: BoardProfile
+    /// The local config as loaded (file + environment); remote overlays apply on top of it.
+    public let baseConfig: DaemonConfig
+    private let logger: Logger
+    private let gpioBackend: () throws -> any GPIOBackend
+    private let updateLock = NSLock()
+    private let lock = NSLock()
+    private var config: DaemonConfig
+    private var version: UInt64
+    private var runner: AdaptiveRunner
+    private var modelDescription: String
+    private var stopping = false
+    private var loopStarted = false
+    private var persisted: [String: UInt64]
+    private let startedAt = DeviceClock.monotonicSeconds()
+    private let started = InferenceRecord.wallClock()
+    public private(set) var loop: InferenceLoop!
+    private let stagingPath: String
+    private var persister: Thread?
+    private let persistStop = DispatchSemaphore(value: 0)
+    private var persistFailures = 0
+
+    /// Opens the state directory (one process at a time), restores the persisted overlay,
+    /// model and level, and builds the pipeline; nothing runs until `start()`.
+    /// `publish` is the MQTT client's publish for mqtt sinks (nil without MQTT).
+    public init(config base: DaemonConfig, logger: Logger, gpioBackend: @escaping () throws -> any GPIOBackend = { LibgpiodBackend() },
+                publish: ((String, [UInt8]) -> Bool)? = nil) throws {
+        self.logger = logger
+        self.gpioBackend = gpioBackend
+        baseConfig = base
+        store = try StateStore(directory: base.state.directory)
+        let report = store.openReport
+        if report.removedTemporaries > 0 || !report.skippedManifests.isEmpty {
+            logger.warning("state directory recovered from an interrupted write", metadata: [
+                "removed_temporaries": "\(report.removedTemporaries)", "skipped_manifests": "\(report.skippedManifests)"])
+        }
+        let snapshot = store.current
+        version = snapshot.configVersion
+        persisted = snapshot.counters
+        var effective = base
+        if let overlay = try store.readConfig() {
+            do {
+                effective = try base.applyingRemoteOverlay(overlay, source: "the persisted remote config (version \(version))")
+            } catch {
+                logger.error("the persisted remote config no longer applies to the local config; running on the local config", metadata: ["error": "\(error)"])
+            }
+        }
+        config = effective
+        board = try base.boardProfile()
+        stagingPath = store.directory + "/staging"
+        try DurableFile.ensureDirectory(stagingPath)
+        for name in (try? DurableFile.list(stagingPath)) ?? [] { unlink(stagingPath + "/" + name) }
+
+        let modelPath: String
+        if let stored = store.modelPath {
+            modelPath = stored
+            modelDescription = "uploaded model sha256 \(snapshot.model!.sha256.prefix(16))"
+        } else if let path = base.model.path {
+            modelPath = path
+            modelDescription = path
+        } else {
+            throw EdgePruneError(.input, "config: model.path is not set and no model was uploaded to \(base.state.directory)")
+        }
+        let graph = try SourceFactory.keyed("model.path") { try ModelLoader.load(modelPath) }
+        let top = graph.ladder?.topLevel ?? 0
+        let wanted = snapshot.model != nil || snapshot.generation > 0 ? snapshot.level : base.model.level
+        let model = try Self.model(graph, threads: base.model.threads, level: min(max(wanted, 0), top))
+        runner = try Self.runner(model, config: effective, board: board)
+        metrics = DaemonMetrics()
+        metrics.configVersion(version)
+
+        let source = try SourceFactory.source(effective, gpioBackend: gpioBackend)
+        do {
+            let channels = source.channelCount ?? runner.inputCount / max(effective.window.size, 1)
+            let windower = try SourceFactory.keyed("window") {
+                try Windower(size: effective.window.size, hop: effective.window.hop, channels: channels, layout: effective.window.layout)
+            }
+            guard effective.window.size * channels == runner.inputCount else {
+                throw EdgePruneError(.input, "config: window.size \(effective.window.size) × \(channels) channels from source '\(source.name)' = "
+                                     + "\(effective.window.size * channels) values, but the model takes \(runner.inputCount)")
+            }
+            let queue = try SourceFactory.keyed("queue") {
+                try BoundedQueue<SensorWindow>(capacity: effective.queue.capacity, policy: effective.queue.policy,
+                                               blockTimeout: effective.queue.blockTimeoutSeconds)
+            }
+            let normalization = effective.normalization(fromModel: nil) ?? .identity
+            let pipeline = try SourceFactory.keyed("model.normalization") {
+                try SensorPipeline(source: source, windower: windower, normalization: normalization, queue: queue)
+            }
+            let sinks = try SourceFactory.sinks(effective, gpioBackend: gpioBackend, publish: publish)
+            loop = InferenceLoop(pipeline: pipeline, runner: runner, sinks: sinks, metrics: metrics, logger: logger)
+        } catch {
+            source.close()
+            store.close()
+            throw error
+        }
+    }
+
+    deinit { store.close() }
+
+    static func model(_ graph: Graph, threads: Int, level: Int) throws -> AdaptiveModel {
+        try AdaptiveModel(graph: graph, options: AdaptiveModel.Options(threads: threads, initialLevel: level))
+    }
+
+    static func runner(_ model: AdaptiveModel, config: DaemonConfig, board: BoardProfile) throws -> AdaptiveRunner {
+        let dense = model.graph.ladder?.levels.first?.accuracy
+        return try SourceFactory.keyed("controller") {
+            try AdaptiveRunner(model: model, options: config.runnerOptions(denseAccuracy: dense, board: board), board: board)
+        }
+    }
+
+    // MARK: Life cycle
+
+    /// Starts the threads: source, inference, and the periodic persistence of level and counters.
+    public func start() {
+        lock.withLock { loopStarted = true }
+        loop.start()
+        let interval = baseConfig.state.persistIntervalSeconds
+        let t = Thread { [self] in
+            while persistStop.wait(timeout: .now() + interval) == .timedOut { persistLevelAndCounters() }
+        }
+        t.name = "edgeprune-persist"
+        persister = t
+        t.start()
+        logger.info("serving", metadata: ["model": "\(modelDescription)", "source": "\(loop.pipeline.source.name)",
+                                          "level": "\(runner.model.activeLevel)", "config_version": "\(version)"])
+    }
+
+    /// Graceful stop: the inference in flight finishes, the level and counters are persisted.
+    public func stop() {
+        let first: Bool = lock.withLock {
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        persistStop.signal()
+        if loopStarted { loop.stop() }
+        persistLevelAndCounters()
+        logger.info("stopped", metadata: ["inferences": "\(loop.perform { $0.counters.inferences } ?? 0)"])
+    }
+
+    /// Level and cumulative counters into the state directory (atomic; failures are counted and
+    /// logged, the daemon keeps running).
+    func persistLevelAndCounters() {
+        guard let (level, counters) = loop.perform(timeout: 2, { s in (s.runner.model.activeLevel, s.counters) }) else { return }
+        let q = loop.queue.stats
+        let totals = lock.withLock { () -> [String: UInt64] in
+            var t = persisted
+            t["inferences", default: 0] += counters.inferences
+            t["dropped_windows", default: 0] += q.dropped
+            t["inference_errors", default: 0] += counters.inferenceErrors
+            return t
+        }
+        do {
+            try store.commit(StateUpdate(level: level, counters: totals))
+        } catch {
+            lock.withLock { persistFailures += 1 }
+            metrics.addErrors(1, kind: "persist")
+            logger.error("cannot persist the level and counters", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: DaemonControl
+
+    public func health() -> DaemonHealth {
+        let (isStopping, isStarted) = lock.withLock { (stopping, loopStarted) }
+        if isStopping { return .unhealthy("stopping") }
+        if !isStarted { return .unhealthy("starting") }
+        if !loop.isRunning { return .unhealthy(loop.source.finished ? "the source has finished" : "the inference loop has ended") }
+        return .ok
+    }
+
+    public func statusJSON() -> [UInt8] {
+        let doc = loop.perform(timeout: 1) { [self] s in StatusDocument(service: self, state: s) }
+            ?? StatusDocument(unavailable: "the inference thread did not answer within 1 s", service: self)
+        return doc.json()
+    }
+
+    public func submitFeedback(_ labels: [FeedbackLabel]) -> FeedbackReport {
+        let r = lock.withLock { runner }
+        var accepted = 0
+        for l in labels where r.feedback(id: l.id, label: l.label) { accepted += 1 }
+        metrics.addFeedback(accepted: accepted, refused: labels.count - accepted)
+        return FeedbackReport(accepted: accepted, refused: labels.count - accepted)
+    }
+
+    public func configVersion() -> UInt64 { lock.withLock { version } }
+
+    public func applyConfig(_ document: [UInt8], version requested: UInt64?, origin: ConfigOrigin) -> ControlOutcome {
+        updateLock.withLock {
+            let (current, currentVersion, currentRunner) = lock.withLock { (config, version, runner) }
+            let next: DaemonConfig
+            do {
+                next = try current.applyingRemoteOverlay(document, source: "the \(origin.rawValue) update")
+            } catch {
+                return .rejected("\(error)")
+            }
+            let newVersion = requested ?? currentVersion + 1
+            guard newVersion > currentVersion else {
+                return .rejected("config version \(newVersion) is not above the applied version \(currentVersion)")
+            }
+            // Build what changes before committing anything.
+            let options = next.runnerOptions(denseAccuracy: currentRunner.model.graph.ladder?.levels.first?.accuracy, board: board)
+            var replacement: AdaptiveRunner? = nil
+            if !Self.onlyBudgetsDiffer(currentRunner.options, options) {
+                do {
+                    replacement = try AdaptiveRunner(model: currentRunner.model, options: options, board: board)
+                } catch {
+                    return .rejected("\(error)")
+                }
+            }
+            do {
+                try store.setConfig(RemoteSections.document(next), version: newVersion)
+            } catch {
+                return .failed("the config was valid but could not be persisted: \(error)")
+            }
+            let c = options.controller
+            let applied = loop.perform(timeout: 5) { s -> Bool in
+                if let replacement {
+                    s.replaceRunner(replacement)
+                } else {
+                    do { try s.runner.controller.updateBudgets(latencyP95: c.latencyP95Budget, energy: c.energyBudget, power: c.powerBudget) } catch {
+                        return false
+                    }
+                }
+                return true
+            }
+            lock.withLock {
+                config = next
+                version = newVersion
+                if let replacement { runner = replacement }
+            }
+            LogLevelBox.shared.set(next.log.level)
+            metrics.configVersion(newVersion)
+            logger.notice("config applied", metadata: ["version": "\(newVersion)", "origin": "\(origin.rawValue)",
+                                                       "controller_rebuilt": "\(replacement != nil)"])
+            if applied != true {
+                logger.warning("the inference thread did not take the new config within 5 s; it takes it before its next inference")
+            }
+            return .applied("config version \(newVersion)")
+        }
+    }
+
+    public func stagingDirectory() -> String { stagingPath }
+
+    public func updateModel(stagedPath: String) -> ControlOutcome {
+        defer { unlink(stagedPath) }
+        return updateLock.withLock {
+            let (current, currentRunner) = lock.withLock { (config, runner) }
+            let graph: Graph
+            do { graph = try ModelLoader.load(stagedPath) } catch { return .rejected("model: \(error)") }
+            let model: AdaptiveModel, next: AdaptiveRunner
+            do {
+                let top = graph.ladder?.topLevel ?? 0
+                model = try Self.model(graph, threads: current.model.threads, level: min(currentRunner.model.activeLevel, top))
+                next = try Self.runner(model, config: current, board: board)
+            } catch {
+                return .rejected("model: \(error)")
+            }
+            guard next.inputCount == currentRunner.inputCount else {
+                return .rejected("model: it takes \(next.inputCount) input values, the running pipeline makes windows of \(currentRunner.inputCount)")
+            }
+            if let problem = ModelHealthCheck.run(model, inputCount: next.inputCount) {
+                logger.warning("uploaded model failed its health check; keeping the running model", metadata: ["problem": "\(problem)"])
+                return .rolledBack("model health check failed: \(problem); the running model was kept")
+            }
+            do {
+                try store.setModel(.file(stagedPath), level: model.activeLevel)
+            } catch {
+                return .failed("the model was valid but could not be persisted: \(error)")
+            }
+            let sha = store.current.model?.sha256 ?? "?"
+            _ = loop.perform(timeout: 5) { $0.replaceRunner(next) }
+            lock.withLock {
+                runner = next
+                modelDescription = "uploaded model sha256 \(sha.prefix(16))"
+            }
+            logger.notice("model replaced", metadata: ["sha256": "\(sha)", "levels": "\(model.topLevel + 1)"])
+            return .applied("model sha256 \(sha), \(model.topLevel + 1) levels, level \(model.activeLevel)")
+        }
+    }
+
+    public func metricsText() -> String { metrics.text() }
+
+    /// Whether two runner option sets differ only in the controller's budgets (then the running
+    /// controller takes the new budgets and keeps its monitors and profile table).
+    static func onlyBudgetsDiffer(_ a: RunnerOptions, _ b: RunnerOptions) -> Bool {
+        var x = a.controller, y = b.controller
+        x.latencyP95Budget = nil; x.energyBudget = nil; x.powerBudget = nil
+        y.latencyP95Budget = nil; y.energyBudget = nil; y.powerBudget = nil
+        return x == y && a.shadowFraction == b.shadowFraction && a.labelMaxAge == b.labelMaxAge
+    }
+
+    // MARK: For the status document
+
+    struct Snapshot {
+        let config: DaemonConfig
+        let version: UInt64
+        let model: String
+        let uptime: Double
+        let startedAt: Double
+        let persistFailures: Int
+    }
+
+    var snapshot: Snapshot {
+        lock.withLock {
+            Snapshot(config: config, version: version, model: modelDescription, uptime: DeviceClock.monotonicSeconds() - startedAt,
+                     startedAt: started, persistFailures: persistFailures)
+        }
+    }
+}
