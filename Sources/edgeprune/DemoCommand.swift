@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
             labelled feedback for --label-fraction of the inferences (--label-delay inferences \
             late), shadow-dense agreement, and the controller, which switches levels prepared off \
             the inference thread. After --before inferences, --busy-threads threads stream over \
-            16 MiB buffers for --load inferences, then stop. The terminal shows the level, p95, \
+            --busy-mib MiB buffers (default 64: more than this machine's last-level cache share, so the load evicts the model's weights as it would on a Pi, where they never fit) for --load inferences, then stop. The terminal shows the level, p95, \
             energy and accuracy estimates live; the end prints the decisions and the figures \
             (p95 back under budget after the load started, back to the most accurate level that \
             fits after it stopped, longest stay below the accuracy floor).
@@ -54,6 +54,9 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Busy threads during the load (default: one per online core).")
     var busyThreads: Int?
+
+    @Option(help: "MiB each busy thread streams over (more than the last-level cache share evicts the model's weights).")
+    var busyMib = 64
 
     @Option(help: "p95 latency budget in ms (default: the geometric mean of the dense level's p95 without and with the load).")
     var latencyBudgetMs: Double?
@@ -119,6 +122,7 @@ struct DemoCommand: ParsableCommand {
         guard before + load + after > 0 else { throw ValidationError("--before + --load + --after must be > 0") }
         guard rate.isFinite, rate >= 0, rate <= 100_000 else { throw ValidationError("--rate must be in 0...100000, got \(rate)") }
         if let b = busyThreads, !(0...256).contains(b) { throw ValidationError("--busy-threads must be in 0...256, got \(b)") }
+        guard (1...4096).contains(busyMib) else { throw ValidationError("--busy-mib must be in 1...4096, got \(busyMib)") }
         if let b = latencyBudgetMs, !(b.isFinite && b > 0) { throw ValidationError("--latency-budget-ms must be > 0, got \(b)") }
         if let b = energyBudgetMj, !(b.isFinite && b > 0) { throw ValidationError("--energy-budget-mj must be > 0, got \(b)") }
         if let f = budgetFactor, !(f.isFinite && f > 1) { throw ValidationError("--budget-factor must be > 1, got \(f)") }
@@ -149,7 +153,7 @@ struct DemoCommand: ParsableCommand {
                 policy: modelOptions.policy, measureAllLevelsAtLoad: true))
             print("calibrating \(ladder.topLevel + 1) levels: \(calibrationRuns) timed inferences each at the demo's rate, without and with the load; accuracy on \(samples.count) inputs...")
             let busy = busyThreads ?? ProcessInfo.processInfo.activeProcessorCount
-            let calibrationLoad = skipLoadedCalibration || load == 0 ? nil : try BackgroundLoad(threads: busy)
+            let calibrationLoad = skipLoadedCalibration || load == 0 ? nil : try BackgroundLoad(threads: busy, bufferFloats: busyMib << 18)
             let levels = try Demo.calibrate(model, inputs: samples, labels: inputs.y, runs: calibrationRuns, rate: rate,
                                             load: calibrationLoad)
             print("level  sparsity  p50 ms   p95 ms  p95 loaded  accuracy")
@@ -170,7 +174,7 @@ struct DemoCommand: ParsableCommand {
             let runner = try AdaptiveRunner(model: model, options: RunnerOptions(controller: config, shadowFraction: shadow),
                                             board: profile, journal: writer, profiles: Demo.profiles(levels))
             let script = DemoScript(before: before, load: load, after: after, rate: rate,
-                                    busyThreads: busy,
+                                    busyThreads: busy, busyMiB: busyMib,
                                     labelFraction: labelFraction, labelDelay: labelDelay, seed: seed)
             print(String(format: "budget: p95 <= %.3f ms%@; accuracy floor %.2f%%; board %@ (energy: %@)", budget,
                          energyBudgetMj.map { String(format: ", energy <= %.4f mJ", $0) } ?? "", 100 * floor, profile.name,

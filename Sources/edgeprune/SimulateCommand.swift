@@ -65,7 +65,8 @@ struct SimulateCommand: ParsableCommand {
         }
         let f = r.figures
         for l in f.loadResponses {
-            print("load \(l.start)..<\(l.end): p95 back under budget after \(l.inferencesToBudget.map(String.init) ?? "never") inferences; "
+            print("load \(l.start)..<\(l.end): p95 first back under budget after \(l.inferencesToFirstUnderBudget.map(String.init) ?? "never"), "
+                  + "for good after \(l.inferencesToBudget.map(String.init) ?? "never") inferences; "
                   + "back at level \(l.recoveredLevel.map(String.init) ?? "-") \(l.inferencesToRecover.map { "\($0) inferences after it stopped" } ?? "never")")
         }
         for d in f.driftResponses {

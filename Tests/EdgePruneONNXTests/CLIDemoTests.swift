@@ -31,7 +31,7 @@ final class CLIDemoTests: XCTestCase {
     }
 
     struct DemoJSON: Decodable {
-        struct Level: Decodable { let level: Int; let p95Ms: Double; let accuracy: Double }
+        struct Level: Decodable { let level: Int; let p95Ms: Double; let loadedP95Ms: Double?; let accuracy: Double }
         struct Step: Decodable { let inference: Int; let level: Int; let load: Double }
         struct Figures: Decodable { let loadResponses: [Load]; let longestBelowFloor: Int }
         struct Load: Decodable { let start: Int; let end: Int }
@@ -48,7 +48,7 @@ final class CLIDemoTests: XCTestCase {
                                "--json", json, "--plot", svg, "--journal", journal])
         XCTAssertEqual(o.status, 0, o.summary)
         for fragment in ["calibrating 4 levels", "level  sparsity  p50 ms", "budget: p95 <=", "ran 500 inferences",
-                         "load 100..<300: p95 back under budget", "longest stay below the accuracy floor", "wrote \(json)"] {
+                         "load 100..<300: p95 first back under budget", "load 100..<300: p95 under budget for good", "longest stay below the accuracy floor", "wrote \(json)"] {
             XCTAssertTrue(o.stdout.contains(fragment), "stdout lacks '\(fragment)':\n\(o.stdout)")
         }
         XCTAssertFalse(o.stdout.contains("\u{1B}[K"), "no in-place line when stdout is not a terminal")
@@ -58,7 +58,10 @@ final class CLIDemoTests: XCTestCase {
         XCTAssertEqual(r.steps.last?.inference, 499)
         XCTAssertEqual(r.figures.loadResponses.first?.start, 100)
         XCTAssertEqual(r.decisions.count, r.decisionIndices.count)
-        XCTAssertEqual(try XCTUnwrap(r.latencyBudgetMs), 1.5 * r.levels[0].p95Ms, accuracy: 1e-9, "default budget: 1.5 x dense p95")
+        let dense = r.levels[0]
+        let expected = dense.loadedP95Ms.map { $0 > dense.p95Ms ? ($0 * dense.p95Ms).squareRoot() : 1.5 * dense.p95Ms } ?? 1.5 * dense.p95Ms
+        XCTAssertEqual(try XCTUnwrap(r.latencyBudgetMs), expected, accuracy: 1e-9,
+                       "default budget: the geometric mean of the dense p95 without and with the load (1.5 x unloaded when the load did not slow it)")
         XCTAssertEqual(try XCTUnwrap(r.accuracyFloor), r.levels[0].accuracy - 0.03, accuracy: 1e-9)
         XCTAssertTrue(r.steps.contains { $0.load > 0 }, "the load phase is in the trace")
         let plot = try String(contentsOfFile: svg, encoding: .utf8)

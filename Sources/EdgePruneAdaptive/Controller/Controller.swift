@@ -14,7 +14,8 @@ import Foundation
 ///    accuracy upper bound below the floor sends it back to the level it came from and blocks the
 ///    failed level and every sparser one for `rollbackBlockSeconds`.
 /// 4. A level outside minLevel...maxLevel (switched from elsewhere) is left at once.
-/// 5. Otherwise, once the cooldown (inferences and seconds) has passed:
+/// 5. Otherwise, once the cooldown (inferences and seconds) has passed (with `fastTighten`, a
+///    budget tightening only waits until the current level has `minLatencySamples` inferences):
 ///    - accuracy upper bound below the floor (accuracyFirst, or budgetFirst with no budget
 ///      violated): relax to the sparsest more accurate level the table expects at or above the
 ///      floor (budgetFirst: that also fits the budgets), else one step;
@@ -161,7 +162,10 @@ public final class Controller {
         }
         // 5. The wanted move, then the cooldown.
         guard let move = wantedMove(time: s.time, budgets: budgets, accuracy: accuracy, accuracyLow: accuracyLow) else { return nil }
-        if let t = lastSwitchTime, s.time - t < config.cooldownSeconds || s.inferencesAtLevel < config.cooldownInferences {
+        let fast = move.kind == .tighten && config.fastTighten
+        let (needSeconds, needInferences) = fast ? (0, min(config.cooldownInferences, config.minLatencySamples))
+                                                 : (config.cooldownSeconds, config.cooldownInferences)
+        if let t = lastSwitchTime, s.time - t < needSeconds || s.inferencesAtLevel < needInferences {
             counters.cooldownHolds += 1
             return nil
         }

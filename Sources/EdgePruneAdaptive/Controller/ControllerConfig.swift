@@ -73,6 +73,11 @@ public struct ControllerConfig: Sendable, Equatable {
     public var relaxProbeSeconds: Double
     public var relaxBackoffSeconds: Double
     public var relaxBackoffMaxSeconds: Double
+    /// Fast attack, slow release: a budget tightening waits only until the current level has been
+    /// measured (`minLatencySamples` inferences there), not for the whole cooldown; relaxing and
+    /// accuracy moves keep the full cooldown. A load step then costs one measurement per step
+    /// down the ladder instead of one cooldown.
+    public var fastTighten: Bool
 
     public init(latencyP95Budget: Double? = nil, energyBudget: Double? = nil, powerBudget: Double? = nil,
                 accuracyFloor: Double? = nil, denseAccuracy: Double? = nil, priority: Priority = .accuracyFirst,
@@ -80,7 +85,8 @@ public struct ControllerConfig: Sendable, Equatable {
                 minLevel: Int = 0, maxLevel: Int? = nil, rollbackWindowInferences: Int = 500,
                 rollbackBlockSeconds: Double = 60, minLatencySamples: Int = 20, minFeedback: Int = 30,
                 switchTimeoutSeconds: Double = 5, ratioLearningWindowSeconds: Double = 10, journalCapacity: Int = 1000,
-                relaxProbeSeconds: Double = 10, relaxBackoffSeconds: Double = 5, relaxBackoffMaxSeconds: Double = 120) {
+                relaxProbeSeconds: Double = 10, relaxBackoffSeconds: Double = 5, relaxBackoffMaxSeconds: Double = 120,
+                fastTighten: Bool = true) {
         self.latencyP95Budget = latencyP95Budget
         self.energyBudget = energyBudget
         self.powerBudget = powerBudget
@@ -102,6 +108,7 @@ public struct ControllerConfig: Sendable, Equatable {
         self.relaxProbeSeconds = relaxProbeSeconds
         self.relaxBackoffSeconds = relaxBackoffSeconds
         self.relaxBackoffMaxSeconds = relaxBackoffMaxSeconds
+        self.fastTighten = fastTighten
     }
 
     /// Whether any of latency, energy or power has a budget.
@@ -170,7 +177,7 @@ extension ControllerConfig: Codable {
         case latencyP95Budget, energyBudget, powerBudget, accuracyFloor, denseAccuracy, priority, hysteresisBand
         case cooldownInferences, cooldownSeconds, minLevel, maxLevel, rollbackWindowInferences, rollbackBlockSeconds
         case minLatencySamples, minFeedback, switchTimeoutSeconds, ratioLearningWindowSeconds, journalCapacity
-        case relaxProbeSeconds, relaxBackoffSeconds, relaxBackoffMaxSeconds
+        case relaxProbeSeconds, relaxBackoffSeconds, relaxBackoffMaxSeconds, fastTighten
     }
 
     private struct AnyKey: CodingKey {
@@ -210,7 +217,8 @@ extension ControllerConfig: Codable {
             journalCapacity: try c.decodeIfPresent(Int.self, forKey: .journalCapacity) ?? d.journalCapacity,
             relaxProbeSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxProbeSeconds) ?? d.relaxProbeSeconds,
             relaxBackoffSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxBackoffSeconds) ?? d.relaxBackoffSeconds,
-            relaxBackoffMaxSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxBackoffMaxSeconds) ?? d.relaxBackoffMaxSeconds)
+            relaxBackoffMaxSeconds: try c.decodeIfPresent(Double.self, forKey: .relaxBackoffMaxSeconds) ?? d.relaxBackoffMaxSeconds,
+            fastTighten: try c.decodeIfPresent(Bool.self, forKey: .fastTighten) ?? d.fastTighten)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -236,5 +244,6 @@ extension ControllerConfig: Codable {
         try c.encode(relaxProbeSeconds, forKey: .relaxProbeSeconds)
         try c.encode(relaxBackoffSeconds, forKey: .relaxBackoffSeconds)
         try c.encode(relaxBackoffMaxSeconds, forKey: .relaxBackoffMaxSeconds)
+        try c.encode(fastTighten, forKey: .fastTighten)
     }
 }

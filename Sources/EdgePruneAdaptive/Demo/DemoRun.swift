@@ -14,6 +14,8 @@ public struct DemoScript: Sendable, Codable {
     /// Inferences per second (0: back to back).
     public var rate: Double
     public var busyThreads: Int
+    /// MiB each busy thread streams over.
+    public var busyMiB: Int
     /// Fraction of inferences whose label is fed back, and how many inferences later.
     public var labelFraction: Double
     public var labelDelay: Int
@@ -21,13 +23,14 @@ public struct DemoScript: Sendable, Codable {
     public var stride: Int
     public var seed: UInt64
 
-    public init(before: Int = 600, load: Int = 1500, after: Int = 1500, rate: Double = 200, busyThreads: Int = 2,
+    public init(before: Int = 600, load: Int = 1500, after: Int = 1500, rate: Double = 200, busyThreads: Int = 2, busyMiB: Int = 16,
                 labelFraction: Double = 0.25, labelDelay: Int = 20, stride: Int = 5, seed: UInt64 = 1) {
         self.before = before
         self.load = load
         self.after = after
         self.rate = rate
         self.busyThreads = busyThreads
+        self.busyMiB = busyMiB
         self.labelFraction = labelFraction
         self.labelDelay = labelDelay
         self.stride = stride
@@ -43,6 +46,7 @@ public struct DemoScript: Sendable, Codable {
         guard total > 0 else { throw EdgePruneError(.input, "demo: the script runs no inference") }
         guard rate.isFinite, rate >= 0 else { throw EdgePruneError(.input, "demo: rate must be >= 0 inferences per second, got \(rate)") }
         guard busyThreads >= 0 else { throw EdgePruneError(.input, "demo: busy threads must be >= 0, got \(busyThreads)") }
+        guard (1...4096).contains(busyMiB) else { throw EdgePruneError(.input, "demo: busy buffer must be 1...4096 MiB, got \(busyMiB)") }
         guard labelFraction.isFinite, (0...1).contains(labelFraction) else {
             throw EdgePruneError(.input, "demo: label fraction must be in 0...1, got \(labelFraction)")
         }
@@ -178,7 +182,7 @@ public enum Demo {
         guard !inputs.isEmpty, inputs.count == labels.count else {
             throw EdgePruneError(.input, "demo: \(inputs.count) inputs and \(labels.count) labels; they must match and not be empty")
         }
-        let load = try BackgroundLoad(threads: script.busyThreads)
+        let load = try BackgroundLoad(threads: script.busyThreads, bufferFloats: script.busyMiB << 18)
         defer { load.stop() }
         var rng = Simulator.Random(seed: script.seed)
         var due: [(at: Int, id: UInt64, label: Int)] = []

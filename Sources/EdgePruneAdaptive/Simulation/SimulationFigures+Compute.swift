@@ -20,12 +20,29 @@ enum Figures {
         for phase in phases {
             let end = min(phase.upperBound, n)
             var toBudget: Int? = 0
+            var firstUnder: Int? = 0
+            var shareAfter: Double? = nil
             if phase.lowerBound < end {
-                let over = (phase.lowerBound..<end).filter { i in
+                let isOver = { (i: Int) -> Bool in
                     guard let b = budgets[i], let p = p95[i] else { return false }
                     return p > b
                 }
-                if let last = over.last { toBudget = last + 1 < end ? last + 1 - phase.lowerBound : nil }
+                // Back under budget means measured under it (right after a switch the new level's
+                // p95 is not measured yet, and that does not count).
+                let measuredUnder = { (i: Int) -> Bool in p95[i] != nil && !isOver(i) }
+                let over = (phase.lowerBound..<end).filter(isOver)
+                if let last = over.last {
+                    toBudget = ((last + 1)..<end).first(where: measuredUnder).map { $0 - phase.lowerBound }
+                }
+                if let first = over.first {
+                    let back = (first..<end).first(where: measuredUnder)
+                    firstUnder = back.map { $0 - phase.lowerBound }
+                    if let back, back < end {
+                        shareAfter = Double((back..<end).filter(isOver).count) / Double(end - back)
+                    }
+                } else {
+                    shareAfter = 0
+                }
             }
             // The most accurate level whose unloaded latency fits the budget in force after the load.
             var target: Int? = nil
@@ -37,7 +54,8 @@ enum Figures {
             }
             var recover: Int? = nil
             if let t = target, end < n { recover = (end..<n).first { levels[$0] <= t }.map { $0 - end } }
-            loads.append(.init(start: phase.lowerBound, end: end, inferencesToBudget: toBudget, inferencesToRecover: recover, recoveredLevel: target))
+            loads.append(.init(start: phase.lowerBound, end: end, inferencesToBudget: toBudget, inferencesToFirstUnderBudget: firstUnder,
+                               overBudgetShareAfterReturn: shareAfter, inferencesToRecover: recover, recoveredLevel: target))
         }
         var drifts: [SimulationFigures.DriftResponse] = []
         for change in accuracyChanges where change < n {

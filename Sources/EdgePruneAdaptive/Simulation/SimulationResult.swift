@@ -27,8 +27,15 @@ public struct SimulationFigures: Codable, Sendable {
     public struct LoadResponse: Codable, Sendable {
         public let start: Int
         public let end: Int
-        /// Inferences from the load's start until the windowed p95 is back under budget (nil: never).
+        /// Inferences from the load's start until the windowed p95 is back under budget for the
+        /// rest of the load phase (nil: never).
         public let inferencesToBudget: Int?
+        /// Inferences from the load's start until the windowed p95 is first seen under budget after
+        /// having been over it (0: never over; nil: never back under): the response to the step.
+        public let inferencesToFirstUnderBudget: Int?
+        /// Share of the load phase after that first return in which the windowed p95 was over
+        /// budget again (noise spikes, failed relax probes).
+        public let overBudgetShareAfterReturn: Double?
         /// Inferences from the load's end until the controller is back at the most accurate level
         /// whose no-load latency fits the budget (nil: never within the run).
         public let inferencesToRecover: Int?

@@ -13,7 +13,11 @@ enum DemoSummary {
         for l in f.loadResponses {
             let toBudget = l.inferencesToBudget.map { "\($0) inferences" } ?? "never"
             let recover = l.inferencesToRecover.map { "\($0) inferences" } ?? "not within the run"
-            lines.append("load \(l.start)..<\(l.end): p95 back under budget after \(toBudget) (target <= 50): "
+            let first = l.inferencesToFirstUnderBudget.map { "\($0) inferences" } ?? "never"
+            lines.append("load \(l.start)..<\(l.end): p95 first back under budget after \(first) (target <= 50): "
+                         + verdict(l.inferencesToFirstUnderBudget.map { $0 <= 50 })
+                         + (l.overBudgetShareAfterReturn.map { String(format: "; over budget again in %.1f%% of the load after that", 100 * $0) } ?? ""))
+            lines.append("load \(l.start)..<\(l.end): p95 under budget for good after \(toBudget) (target <= 50): "
                          + verdict(l.inferencesToBudget.map { $0 <= 50 }))
             lines.append("after the load: back at level \(l.recoveredLevel.map(String.init) ?? "-") (most accurate that fits) after \(recover) (target <= 300): "
                          + verdict(l.inferencesToRecover.map { $0 <= 300 }))
@@ -25,7 +29,7 @@ enum DemoSummary {
             lines.append(String(format: "swap pause seen by the inference thread: p99 %.2f us, max %.2f us; %d switches to a prepared level, %d prepares during the run",
                                 p99, mx, r.preparedHits, r.preparesDuringRun))
         }
-        lines.append("background load: \(r.script.busyThreads) threads, \(r.busyPasses) passes over their 16 MiB buffers")
+        lines.append("background load: \(r.script.busyThreads) threads, \(r.busyPasses) passes over their \(r.script.busyMiB) MiB buffers")
         if !r.counters.isEmpty {
             lines.append("counted: " + r.counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }

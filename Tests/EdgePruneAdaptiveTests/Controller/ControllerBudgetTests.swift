@@ -101,7 +101,7 @@ final class ControllerBudgetTests: XCTestCase {
         let hopeless = { (_: Int) in CtrlFigures(p95: 0.050) }
         for (stepSeconds, binding) in [(0.01, "seconds"), (1.0, "inferences")] {
             let driver = try CtrlDriver(ControllerConfig(latencyP95Budget: 0.010, cooldownInferences: 100, cooldownSeconds: 5,
-                                                         minLatencySamples: 10))
+                                                         minLatencySamples: 10, fastTighten: false))
             driver.run(steps: 3000, seconds: stepSeconds, hopeless)
             XCTAssertEqual(driver.level, 4, binding)
             XCTAssertEqual(driver.decisions.map(\.decision.to), [1, 2, 3, 4], binding)
@@ -115,6 +115,20 @@ final class ControllerBudgetTests: XCTestCase {
             }
             XCTAssertGreaterThan(driver.controller.counters.cooldownHolds, 0, binding)
         }
+    }
+
+    func testFastTightenWaitsOnlyForAMeasurementAtEachLevel() throws {
+        // Every level far over budget: with fast tightening each step down waits for 10
+        // inferences at the new level (minLatencySamples), not the 100-inference, 5 s cooldown.
+        let driver = try CtrlDriver(ControllerConfig(latencyP95Budget: 0.010, cooldownInferences: 100, cooldownSeconds: 5,
+                                                     minLatencySamples: 10))
+        driver.run(steps: 10, seconds: 0.01) { _ in CtrlFigures(p95: 0.050) }
+        XCTAssertEqual(driver.decisions.map(\.decision.to), [1, 2, 3, 4])
+        for (a, b) in zip(driver.decisions, driver.decisions.dropFirst()) { XCTAssertEqual(b.inference - a.inference, 10) }
+        // Relaxing keeps the whole cooldown.
+        driver.run(steps: 700, seconds: 0.01) { _ in CtrlFigures(p95: 0.001) }
+        let relax = try XCTUnwrap(driver.decisions.first { $0.decision.to < $0.decision.from })
+        XCTAssertGreaterThanOrEqual(relax.inference - driver.decisions[3].inference, 500, "5 s at 10 inferences per 0.01 s")
     }
 
     func testMinAndMaxLevelsAreRespected() throws {

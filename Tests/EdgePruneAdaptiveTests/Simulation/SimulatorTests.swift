@@ -15,6 +15,9 @@ final class SimulatorTests: XCTestCase {
         let r = try Simulator.run(s)
         let load = try XCTUnwrap(r.figures.loadResponses.first)
         XCTAssertLessThanOrEqual(try XCTUnwrap(load.inferencesToBudget), 50)
+        XCTAssertEqual(try XCTUnwrap(load.inferencesToFirstUnderBudget), try XCTUnwrap(load.inferencesToBudget),
+                       "a steady simulated load: the first return is for good")
+        XCTAssertEqual(try XCTUnwrap(load.overBudgetShareAfterReturn), 0, "the simulated load is steady: no excursion after the return")
         XCTAssertEqual(load.recoveredLevel, 0)
         XCTAssertLessThanOrEqual(try XCTUnwrap(load.inferencesToRecover), 300)
         XCTAssertLessThanOrEqual(r.figures.longestBelowFloor, s.controller.cooldownInferences)
