@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // EdgePrune: an inference runtime for pruned neural networks on Raspberry-Pi-class boards.
 import PackageDescription
 
@@ -28,7 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // No default traits: swift-configuration support and full Foundation are not used, and
+        // leaving them out keeps the stripped binary under 20 MB.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         // END daemon deps
     ],
     targets: [
@@ -108,7 +110,10 @@ let package = Package(
                 "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneDevice", "EdgePruneAdaptive",
                 "EdgePruneDaemon", "EdgePruneServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            // Identical code folding (safe mode) in release: the daemon binary stays under 20 MiB
+            // stripped (issue 6's target; README, "The daemon").
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--icf=safe"], .when(platforms: [.linux], configuration: .release))]),
         // Test-only: counts heap allocations on the calling thread (interposes malloc).
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "CEdgeKernelsTests", dependencies: ["CEdgeKernels"]),

@@ -2,7 +2,7 @@
 # One-time set-up on a fresh Debian 12 machine with Swift: installs what is missing and nothing
 # else. Idempotent; safe to run before every test or demo run.
 #   - Debian packages (apt-get, through sudo when not root): a C compiler, python3 with venv,
-#     pkg-config, libgpiod-dev, libmosquitto-dev and mosquitto
+#     pkg-config, libgpiod-dev, libmosquitto-dev, mosquitto, openssl and binutils
 #   - a Python venv in .venv with scripts/requirements-ci.txt (onnx for the backend test data,
 #     onnxruntime for the comparison benchmark, numpy)
 set -euo pipefail
@@ -29,6 +29,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libgpiod-dev >/dev/null 2>&1 || missing+=(libgpiod-dev)
 dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+# The MQTT TLS tests make a throw-away CA with the openssl command; the soak benchmark strips the
+# binary with binutils' strip.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v strip >/dev/null 2>&1 || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -q

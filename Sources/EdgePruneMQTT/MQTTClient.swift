@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import EdgePruneDaemon
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -203,7 +204,7 @@ public final class MQTTClient: @unchecked Sendable {
         throw EdgePruneError(.input, "MQTT client: \(what): \(MosquittoErrors.describe(rc, errno: errno))")
     }
 
-    private func configureTLS(_ tls: MQTTSettings.TLS, on handle: OpaquePointer) throws {
+    private func configureTLS(_ tls: DaemonConfig.TLS, on handle: OpaquePointer) throws {
         if tls.caFile == nil {
             try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "mqtt.tls: cannot use the system CA store")
         }

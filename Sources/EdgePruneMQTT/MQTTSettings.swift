@@ -4,67 +4,15 @@ import Glibc
 import Darwin
 #endif
 import EdgePruneCore
+import EdgePruneDaemon
 
-/// The `mqtt:` section of the daemon config as plain values (the config layer builds it; this
-/// module does not depend on the config types). Key paths in error messages are the config's
-/// (`mqtt.port`, `mqtt.tls.ca_file`).
-public struct MQTTSettings: Equatable, Sendable {
-    /// `mqtt.tls`: present means TLS. Without `caFile` the system's CA store is used.
-    public struct TLS: Equatable, Sendable {
-        /// PEM file of the CA(s) that signed the broker's certificate.
-        public var caFile: String?
-        /// Client certificate and key (PEM), both or neither, for brokers that require one.
-        public var certFile: String?
-        public var keyFile: String?
-        /// Skips the check that the broker's certificate names the host connected to (the chain
-        /// is still verified). For test brokers reached by IP; never in production.
-        public var insecure: Bool
+/// The client's settings are the daemon config's `mqtt:` section itself (one definition of the
+/// keys, defaults and documentation: `DaemonConfig.MQTT`); this module adds the checks a
+/// connection needs. Key paths in error messages are the config's (`mqtt.port`,
+/// `mqtt.tls.ca_file`). Without `tls.caFile` the system's CA store is used.
+public typealias MQTTSettings = DaemonConfig.MQTT
 
-        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, insecure: Bool = false) {
-            self.caFile = caFile
-            self.certFile = certFile
-            self.keyFile = keyFile
-            self.insecure = insecure
-        }
-    }
-
-    public var enabled: Bool
-    public var host: String
-    public var port: Int
-    /// nil: `edgeprune-<device id>` (FleetConfigChannel fills it in).
-    public var clientID: String?
-    public var username: String?
-    /// A file holding the password (one line; a trailing newline is ignored).
-    public var passwordFile: String?
-    public var tls: TLS?
-    public var keepaliveSeconds: Int
-    /// Reconnect back-off: the first retry after `reconnectMinSeconds`, doubling up to
-    /// `reconnectMaxSeconds`.
-    public var reconnectMinSeconds: Double
-    public var reconnectMaxSeconds: Double
-    /// First topic level(s) of every EdgePrune topic (`edgeprune/devices/<id>/...`).
-    public var topicPrefix: String
-    /// PEM public keys (fleet-signing.pub) whose signatures are accepted on desired configs.
-    public var fleetKeys: [String]
-
-    public init(enabled: Bool = false, host: String = "127.0.0.1", port: Int = 1883, clientID: String? = nil,
-                username: String? = nil, passwordFile: String? = nil, tls: TLS? = nil, keepaliveSeconds: Int = 30,
-                reconnectMinSeconds: Double = 1, reconnectMaxSeconds: Double = 60, topicPrefix: String = "edgeprune",
-                fleetKeys: [String] = []) {
-        self.enabled = enabled
-        self.host = host
-        self.port = port
-        self.clientID = clientID
-        self.username = username
-        self.passwordFile = passwordFile
-        self.tls = tls
-        self.keepaliveSeconds = keepaliveSeconds
-        self.reconnectMinSeconds = reconnectMinSeconds
-        self.reconnectMaxSeconds = reconnectMaxSeconds
-        self.topicPrefix = topicPrefix
-        self.fleetKeys = fleetKeys
-    }
-
+extension DaemonConfig.MQTT {
     /// Checks the connection values (files: only that they can be read; `fleetKeys` are loaded
     /// and checked by FleetConfigChannel). The first problem is thrown as a one-line
     /// `EdgePruneError` naming its key.

@@ -32,12 +32,8 @@ public enum Daemon {
         }
         var channel: FleetConfigChannel? = nil
         if config.mqtt.enabled {
-            let m = config.mqtt
-            let settings = MQTTSettings(enabled: true, host: m.host, port: m.port, clientID: config.mqttClientID, username: m.username,
-                                        passwordFile: m.passwordFile,
-                                        tls: m.tls.map { MQTTSettings.TLS(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure) },
-                                        keepaliveSeconds: m.keepaliveSeconds, reconnectMinSeconds: m.reconnectMinSeconds,
-                                        reconnectMaxSeconds: m.reconnectMaxSeconds, topicPrefix: m.topicPrefix, fleetKeys: m.fleetKeys)
+            var settings = config.mqtt
+            settings.clientID = config.mqttClientID
             let c = try FleetConfigChannel(settings: settings, identity: DeviceIdentity(device: config.device.id, groups: Set(config.device.groups)),
                                            control: service, logger: Logger(label: "edgeprune.mqtt"))
             relay.target = { topic, payload in c.publish(topic: topic, payload: payload, qos: 0) }

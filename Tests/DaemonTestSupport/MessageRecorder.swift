@@ -1,3 +1,4 @@
+import EdgePruneDaemon
 import EdgePruneMQTT
 import Foundation
 import XCTest
@@ -41,7 +42,7 @@ public func reportFields(_ m: MQTTMessage) -> [String: Any] {
 }
 
 /// Loopback MQTT settings with a fast reconnect, for tests.
-public func loopbackSettings(port: Int, tls: MQTTSettings.TLS? = nil, min: Double = 0.05, max: Double = 0.4) -> MQTTSettings {
+public func loopbackSettings(port: Int, tls: DaemonConfig.TLS? = nil, min: Double = 0.05, max: Double = 0.4) -> MQTTSettings {
     MQTTSettings(enabled: true, host: "127.0.0.1", port: port, tls: tls, keepaliveSeconds: 5,
                  reconnectMinSeconds: min, reconnectMaxSeconds: max)
 }

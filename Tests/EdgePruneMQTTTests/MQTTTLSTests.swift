@@ -1,4 +1,5 @@
 @testable import EdgePruneMQTT
+import EdgePruneDaemon
 import DaemonTestSupport
 import Foundation
 import XCTest
@@ -29,7 +30,7 @@ final class MQTTTLSTests: XCTestCase {
     }
 
     /// Connects and round-trips one message through the broker.
-    private func assertWorks(_ tls: MQTTSettings.TLS, port: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertWorks(_ tls: DaemonConfig.TLS, port: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         let (client, seen) = try startRecordingClient(loopbackSettings(port: port, tls: tls), id: "tls-ok", subscribe: ["tls/#"])
         defer { client.stop() }
         guard waitUntil("a TLS session: \(client.stats)", file: file, line: line, { client.isConnected }) else { return }
@@ -39,7 +40,7 @@ final class MQTTTLSTests: XCTestCase {
     }
 
     /// Returns the failure message of the first attempt.
-    private func assertFails(_ tls: MQTTSettings.TLS, port: Int, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    private func assertFails(_ tls: DaemonConfig.TLS, port: Int, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let client = try MQTTClient(settings: loopbackSettings(port: port, tls: tls), clientID: "tls-bad")
         try client.start()
         defer { client.stop() }
