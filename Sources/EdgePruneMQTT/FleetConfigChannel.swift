@@ -8,6 +8,10 @@ public struct FleetConfigCounters: Equatable, Sendable {
     public var received = 0
     /// Empty retained messages (an operator cleared a desired topic): ignored.
     public var cleared = 0
+    /// The config already in force delivered again (a retained message after a reconnect or a
+    /// restart): not applied, and not reported, so the retained reported state keeps saying
+    /// "applied" for a device that is in sync.
+    public var inSync = 0
     public var applied = 0
     /// Rejections by code: `unsigned`, `malformed`, `unknown-key`, `bad-signature`,
     /// `wrong-target`, `rollback` (verification), `invalid`, `rolled-back`, `failed` (the daemon).
@@ -172,13 +176,14 @@ public final class FleetConfigChannel: @unchecked Sendable {
             let verified = try verifier.verify(message.payload, currentVersion: current)
             report = apply(verified, from: message.topic)
         } catch {
-            lock.withLock { counters_.rejected[error.code, default: 0] += 1 }
             if case .rollback(let v, let c) = error, v == c {
                 // The config in force, delivered again (a retained message after a reconnect).
-                logger.info("MQTT: \(error) (the retained config already in force, from '\(message.topic)')")
-            } else {
-                logger.warning("MQTT: \(error) (from '\(message.topic)')")
+                lock.withLock { counters_.inSync += 1 }
+                logger.info("MQTT: config version \(v) from '\(message.topic)' is the one in force; in sync")
+                return
             }
+            lock.withLock { counters_.rejected[error.code, default: 0] += 1 }
+            logger.warning("MQTT: \(error) (from '\(message.topic)')")
             report = ReportedState(status: .rejected, version: current, code: error.code,
                                    reason: error.description, topic: message.topic)
         }

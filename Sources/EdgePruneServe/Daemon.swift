@@ -93,7 +93,8 @@ struct SupervisorService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(tick * 1e9))
             if let notifier {
-                let alive = service.loop.perform(timeout: tick / 2) { _ in true } ?? false
+                let loop = service.loop!
+                let alive = await Self.offPool { loop.perform(timeout: tick / 2) { _ in true } ?? false }
                 if alive || !service.loop.isRunning { notifier.watchdog() }
                 if DeviceClock.monotonicSeconds() - lastStatus >= 5 {
                     notifier.status(statusLine())
@@ -105,6 +106,11 @@ struct SupervisorService: Service {
         logger.info("shutting down")
         channel?.stop()
         service.stop()
+    }
+
+    /// Runs blocking work on a dispatch thread, keeping the cooperative pool free.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in DispatchQueue.global().async { c.resume(returning: body()) } }
     }
 
     private func statusLine() -> String {

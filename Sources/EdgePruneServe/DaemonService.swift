@@ -31,8 +31,8 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     private let started = InferenceRecord.wallClock()
     public private(set) var loop: InferenceLoop!
     private let stagingPath: String
-    private var persister: Thread?
     private let persistStop = DispatchSemaphore(value: 0)
+    private let persisterEnded = DispatchGroup()
     private var persistFailures = 0
 
     /// Opens the state directory (one process at a time), restores the persisted overlay,
@@ -78,9 +78,19 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
         }
         let graph = try SourceFactory.keyed("model.path") { try ModelLoader.load(modelPath) }
         let top = graph.ladder?.topLevel ?? 0
+        // The persisted level (after a first run), clamped to the ladder and the configured range.
         let wanted = snapshot.model != nil || snapshot.generation > 0 ? snapshot.level : base.model.level
-        let model = try Self.model(graph, threads: base.model.threads, level: min(max(wanted, 0), top))
-        runner = try Self.runner(model, config: effective, board: board)
+        let low = min(effective.controller.minLevel, top), high = min(effective.controller.maxLevel ?? top, top)
+        let model = try Self.model(graph, threads: base.model.threads, level: min(max(wanted, low), max(high, low)))
+        let firstID = (snapshot.counters["next_inference_id"] ?? 0) + 1
+        do {
+            runner = try Self.runner(model, config: effective, board: board, firstInferenceID: firstID)
+        } catch where effective != base {
+            logger.error("the persisted remote config does not fit this model; running on the local config", metadata: ["error": "\(error)"])
+            effective = base
+            config = base
+            runner = try Self.runner(model, config: base, board: board, firstInferenceID: firstID)
+        }
         metrics = DaemonMetrics()
         metrics.configVersion(version)
 
@@ -117,10 +127,11 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
         try AdaptiveModel(graph: graph, options: AdaptiveModel.Options(threads: threads, initialLevel: level))
     }
 
-    static func runner(_ model: AdaptiveModel, config: DaemonConfig, board: BoardProfile) throws -> AdaptiveRunner {
+    static func runner(_ model: AdaptiveModel, config: DaemonConfig, board: BoardProfile, firstInferenceID: UInt64 = 1) throws -> AdaptiveRunner {
         let dense = model.graph.ladder?.levels.first?.accuracy
         return try SourceFactory.keyed("controller") {
-            try AdaptiveRunner(model: model, options: config.runnerOptions(denseAccuracy: dense, board: board), board: board)
+            try AdaptiveRunner(model: model, options: config.runnerOptions(denseAccuracy: dense, board: board), board: board,
+                               firstInferenceID: firstInferenceID)
         }
     }
 
@@ -131,11 +142,12 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
         lock.withLock { loopStarted = true }
         loop.start()
         let interval = baseConfig.state.persistIntervalSeconds
+        persisterEnded.enter()
         let t = Thread { [self] in
             while persistStop.wait(timeout: .now() + interval) == .timedOut { persistLevelAndCounters() }
+            persisterEnded.leave()
         }
         t.name = "edgeprune-persist"
-        persister = t
         t.start()
         logger.info("serving", metadata: ["model": "\(modelDescription)", "source": "\(loop.pipeline.source.name)",
                                           "level": "\(runner.model.activeLevel)", "config_version": "\(version)"])
@@ -143,13 +155,17 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
 
     /// Graceful stop: the inference in flight finishes, the level and counters are persisted.
     public func stop() {
-        let first: Bool = lock.withLock {
+        let (first, started) = lock.withLock {
             defer { stopping = true }
-            return !stopping
+            return (!stopping, loopStarted)
         }
         guard first else { return }
-        persistStop.signal()
-        if loopStarted { loop.stop() }
+        if started {
+            // The persister's last write must not land after the final one below.
+            persistStop.signal()
+            persisterEnded.wait()
+            loop.stop()
+        }
         persistLevelAndCounters()
         logger.info("stopped", metadata: ["inferences": "\(loop.perform { $0.counters.inferences } ?? 0)"])
     }
@@ -157,13 +173,15 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     /// Level and cumulative counters into the state directory (atomic; failures are counted and
     /// logged, the daemon keeps running).
     func persistLevelAndCounters() {
-        guard let (level, counters) = loop.perform(timeout: 2, { s in (s.runner.model.activeLevel, s.counters) }) else { return }
+        guard let (level, counters, nextID) = loop.perform(timeout: 2, { s in (s.runner.model.activeLevel, s.counters, s.runner.nextInferenceID) })
+        else { return }
         let q = loop.queue.stats
         let totals = lock.withLock { () -> [String: UInt64] in
             var t = persisted
             t["inferences", default: 0] += counters.inferences
             t["dropped_windows", default: 0] += q.dropped
             t["inference_errors", default: 0] += counters.inferenceErrors
+            t["next_inference_id"] = max(nextID, 1) - 1
             return t
         }
         do {
@@ -216,6 +234,9 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
             }
             // Build what changes before committing anything.
             let options = next.runnerOptions(denseAccuracy: currentRunner.model.graph.ladder?.levels.first?.accuracy, board: board)
+            do { try options.validate(topLevel: currentRunner.model.topLevel) } catch { return .rejected("\(error)") }
+            let persistedOverlay: [UInt8]
+            do { persistedOverlay = try DaemonConfig.mergeRemoteOverlays(try store.readConfig(), document) } catch { return .rejected("\(error)") }
             var replacement: AdaptiveRunner? = nil
             if !Self.onlyBudgetsDiffer(currentRunner.options, options) {
                 do {
@@ -225,20 +246,19 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
                 }
             }
             do {
-                try store.setConfig(RemoteSections.document(next), version: newVersion)
+                try store.setConfig(persistedOverlay, version: newVersion)
             } catch {
                 return .failed("the config was valid but could not be persisted: \(error)")
             }
             let c = options.controller
-            let applied = loop.perform(timeout: 5) { s -> Bool in
+            // Validated above, so the controller takes the budgets; nil only when the inference
+            // thread did not get to it within 5 s (it then takes them before its next inference).
+            let applied = loop.perform(timeout: 5) { s in
                 if let replacement {
                     s.replaceRunner(replacement)
                 } else {
-                    do { try s.runner.controller.updateBudgets(latencyP95: c.latencyP95Budget, energy: c.energyBudget, power: c.powerBudget) } catch {
-                        return false
-                    }
+                    try? s.runner.controller.updateBudgets(latencyP95: c.latencyP95Budget, energy: c.energyBudget, power: c.powerBudget)
                 }
-                return true
             }
             lock.withLock {
                 config = next
@@ -249,7 +269,7 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
             metrics.configVersion(newVersion)
             logger.notice("config applied", metadata: ["version": "\(newVersion)", "origin": "\(origin.rawValue)",
                                                        "controller_rebuilt": "\(replacement != nil)"])
-            if applied != true {
+            if applied == nil {
                 logger.warning("the inference thread did not take the new config within 5 s; it takes it before its next inference")
             }
             return .applied("config version \(newVersion)")

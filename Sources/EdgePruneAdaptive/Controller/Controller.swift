@@ -71,8 +71,10 @@ public final class Controller {
     public init(config: ControllerConfig, table: LevelProfileTable, initialLevel: Int) throws {
         try config.validate(topLevel: table.topLevel)
         let top = config.maxLevel ?? table.topLevel
-        guard initialLevel >= config.minLevel, initialLevel <= top else {
-            throw EdgePruneError(.input, "controller: initial level \(initialLevel) is outside the allowed levels \(config.minLevel)...\(top)")
+        // A start outside minLevel...maxLevel is allowed (a persisted level, a config that narrowed
+        // the range): rule 4 moves it into the range at the first snapshot.
+        guard initialLevel >= 0, initialLevel <= table.topLevel else {
+            throw EdgePruneError(.input, "controller: initial level \(initialLevel) is not a level of the ladder (0...\(table.topLevel))")
         }
         self.config = config
         self.table = table
@@ -134,10 +136,10 @@ public final class Controller {
             lastTrusted = (level, s.time, p95, energy)
         }
         table.update(level: level, latencyP95: p95, energyPerInference: energy, accuracy: accuracy?.rate)
-        endProbation(time: s.time)
 
         let values = r.journalValues(inferencesAtLevel: s.inferencesAtLevel)
         let budgets = Budgets(config: config, p95: p95, energy: energy, power: power)
+        endProbation(time: s.time, measuredWithinBudget: costTrusted && budgets.violated.isEmpty)
         liftBackoffs(time: s.time, budgets: budgets)
         let floor = config.accuracyFloor
         let accuracyLow = floor.flatMap { f in accuracy.map { $0.upper < f } } ?? false
@@ -170,7 +172,7 @@ public final class Controller {
             return nil
         }
         var reason = move.reason
-        if move.kind == .tighten, let p = probation, p.to == level, s.time - p.time <= config.relaxProbeSeconds {
+        if move.kind == .tighten, let p = probation, p.to == level {
             reason += startBackoff(at: level, time: s.time, budgets: budgets)
         }
         let d = decide(move.target, reason: reason, time: s.time, values: values)
@@ -180,11 +182,15 @@ public final class Controller {
 
     // MARK: - Relax back-off
 
-    /// A relax that held for the probe time succeeded: its level's failures are forgiven.
-    private func endProbation(time: Double) {
-        guard let p = probation, time - p.time > config.relaxProbeSeconds else { return }
+    /// A relax that held for the probe time, confirmed by a trusted measurement within budget,
+    /// succeeded: its level's failures are forgiven. (At a slow inference rate the first trusted
+    /// measurement can come after the probe time: probation lasts until it does.)
+    private func endProbation(time: Double, measuredWithinBudget: Bool) {
+        guard let p = probation else { return }
+        guard level == p.to else { probation = nil; return }
+        guard time - p.time > config.relaxProbeSeconds, measuredWithinBudget else { return }
         // It held: this level, and every sparser one, fits again.
-        if level == p.to { relaxFailures = relaxFailures.filter { $0.key < p.to } }
+        relaxFailures = relaxFailures.filter { $0.key < p.to }
         probation = nil
     }
 

@@ -62,14 +62,15 @@ public struct ControllerConfig: Sendable, Equatable {
     public var ratioLearningWindowSeconds: Double
     /// How many decisions the in-memory journal keeps (oldest dropped first).
     public var journalCapacity: Int
-    /// Relax back-off: a relax to level j that a budget tightening undoes within
-    /// `relaxProbeSeconds` failed; j and every more accurate level are then not relaxed to for
-    /// `relaxBackoffSeconds`, doubling with each further failure at j up to
-    /// `relaxBackoffMaxSeconds`, unless conditions clearly improve first (the violated cost's
-    /// condition factor in the profile table falls below (1 − band) of its value at the failure,
-    /// e.g. a background load stops). A relax that holds for `relaxProbeSeconds` resets j's
-    /// back-off. This stops the controller probing a level that measured over budget under a
-    /// steady load (the ratios between levels change under contention, so predictions miss).
+    /// Relax back-off: a relax to level j that a budget tightening undoes before it has held for
+    /// `relaxProbeSeconds` (confirmed by a trusted measurement within budget) failed; j and every
+    /// more accurate level are then not relaxed to for `relaxBackoffSeconds`, doubling with each
+    /// further failure at j up to `relaxBackoffMaxSeconds`, unless conditions clearly improve
+    /// first: the failed level would fit by the ratio measured between it and the level the
+    /// controller now runs (a background load stopped). A relax that holds resets the back-off of
+    /// j and every sparser level. This stops the controller probing a level that measured over
+    /// budget under a steady load (the ratios between levels change under contention, so
+    /// predictions miss).
     public var relaxProbeSeconds: Double
     public var relaxBackoffSeconds: Double
     public var relaxBackoffMaxSeconds: Double

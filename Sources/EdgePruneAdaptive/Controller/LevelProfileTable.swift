@@ -96,10 +96,6 @@ public struct LevelProfileTable: Sendable, Equatable, Codable {
                             energyPerInference: energyBase[level].map { $0 * energyScale }, accuracy: accuracy[level])
     }
 
-    /// The condition factor of a cost figure: what load, clock and temperature currently multiply
-    /// every level's relative cost by (see the type). It falls when conditions improve.
-    public func conditionScale(_ cost: Cost) -> Double { cost == .latency ? latencyScale : energyScale }
-
     /// Expected cost of `to` divided by that of `from`. Energy falls back to the latency ratio
     /// (energy ≈ power × time) when either level has no energy figure. nil when unknown.
     public func ratio(_ cost: Cost, from: Int, to: Int) -> Double? {

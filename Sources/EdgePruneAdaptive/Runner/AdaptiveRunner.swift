@@ -44,8 +44,12 @@ public final class AdaptiveRunner {
     ///   - journal: where decisions are appended as JSON lines (nil: kept in memory only).
     ///   - profiles: the controller's seed table (nil: the ladder's offline figures), e.g. levels
     ///     measured on this device at start.
+    ///   - firstInferenceID: the id of the first inference; a runner that replaces another (a new
+    ///     model, new settings) or a restarted daemon continues the old sequence, so a late label
+    ///     never lands on a different inference that reused its id.
     public init(model: AdaptiveModel, options: RunnerOptions, board: BoardProfile, meter: EnergyMeter? = nil,
-                journal: JournalWriter? = nil, profiles: [LevelProfile]? = nil, clock: MonotonicClock = SystemClock()) throws {
+                journal: JournalWriter? = nil, profiles: [LevelProfile]? = nil, clock: MonotonicClock = SystemClock(),
+                firstInferenceID: UInt64 = 1) throws {
         try options.validate(topLevel: model.topLevel)
         let plan = model.run { plan, _ in plan }
         guard plan.inputs.count == 1, plan.inputs[0].type.dtype == .float32 else {
@@ -85,7 +89,14 @@ public final class AdaptiveRunner {
         inbox = FeedbackInbox(capacity: options.feedbackQueueCapacity)
         energyWindow = ValueWindow(capacity: options.energyWindow)
         lastLevel = model.activeLevel
+        nextId = max(firstInferenceID, 1)
     }
+
+    /// The id the next inference will get (inference thread).
+    public var nextInferenceID: UInt64 { nextId }
+
+    /// Continues `other`'s id sequence (called on the inference thread when this runner replaces it).
+    public func continueInferenceIDs(after other: AdaptiveRunner) { nextId = max(nextId, other.nextId) }
 
     deinit { shadow?.shutdown() }
 

@@ -7,6 +7,9 @@ struct ControlRoutes: Sendable {
     let bodyLimit: RequestBodyLimit
     let model: ModelUpload
     let work: BlockingWork
+    /// Status reads wait on the inference thread (up to a second): off the cooperative pool, and
+    /// on a queue of their own so they never wait behind a model upload.
+    let reads = BlockingWork(label: "edgeprune.http.reads")
 
     init(control: any DaemonControl, settings: HTTPSettings, work: BlockingWork) {
         self.control = control
@@ -26,8 +29,9 @@ struct ControlRoutes: Sendable {
     }
 
     /// GET /status: the daemon's status document.
-    func status() -> Response {
-        Responses.raw(control.statusJSON(), type: Responses.jsonType)
+    func status() async -> Response {
+        let control = self.control
+        return Responses.raw(await reads.run { control.statusJSON() }, type: Responses.jsonType)
     }
 
     /// GET /metrics: Prometheus text exposition format 0.0.4.

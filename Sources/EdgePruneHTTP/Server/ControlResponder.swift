@@ -65,7 +65,7 @@ struct ControlResponder: HTTPResponder {
         }
         switch entry.route {
         case .healthz: return try routes.health()
-        case .status: return routes.status()
+        case .status: return await routes.status()
         case .metrics: return routes.metrics()
         case .feedback: return try await routes.feedback(request)
         case .config: return try await routes.config(request)

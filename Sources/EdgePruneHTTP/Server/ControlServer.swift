@@ -2,6 +2,7 @@ import EdgePruneCore
 import EdgePruneDaemon
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The daemon's HTTP control API (Hummingbird 2, HTTP/1.1), over a `DaemonControl`.
 ///
@@ -20,7 +21,9 @@ public final class ControlServer: Sendable {
     public let settings: HTTPSettings
     private let application: Application<ControlResponder>
     private let startup: Startup
-    private let runner = Locked<Task<Void, Never>?>(nil)
+    private let logger: Logger
+    /// The group `start()` runs the application in, and its task; `stop()` shuts it down gracefully.
+    private let runner = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// Validates the settings (errors name the `http.*` key) and prepares the server; nothing
     /// listens until `run()` or `start()`.
@@ -28,6 +31,7 @@ public final class ControlServer: Sendable {
                 logger: Logger = Logger(label: "edgeprune.http")) throws {
         try settings.validate()
         self.settings = settings
+        self.logger = logger
         let startup = Startup()
         self.startup = startup
         let responder = ControlResponder(
@@ -67,29 +71,31 @@ public final class ControlServer: Sendable {
         startup.resolve(.failure(EdgePruneError(.io, "the HTTP server stopped before it listened")))
     }
 
-    /// Starts the server in a task of its own and returns once it listens, with the bound port.
+    /// Starts the server in a service group of its own and returns once it listens, with the
+    /// bound port.
     public func start() async throws -> Int {
-        let task = Task { [self] in
-            do { try await run() } catch {}
-        }
+        let group = ServiceGroup(services: [RunService(server: self)], logger: logger)
         let alreadyStarted = runner.withLock { current -> Bool in
             if current != nil { return true }
-            current = task
+            current = (group, Task { do { try await group.run() } catch {} })
             return false
         }
-        if alreadyStarted {
-            task.cancel()
-            throw EdgePruneError(.input, "the HTTP control server was already started")
-        }
+        if alreadyStarted { throw EdgePruneError(.input, "the HTTP control server was already started") }
         return try await listeningPort()
     }
 
-    /// Stops a server started with `start()`: closes the listening socket and open connections
-    /// and returns when it has stopped. Does nothing if it was not started.
+    /// Stops a server started with `start()` gracefully (as SIGTERM does for the daemon): stops
+    /// listening, lets requests in flight finish, closes the connections, and returns when it
+    /// has stopped. Does nothing if it was not started.
     public func stop() async {
-        guard let task = runner.withLock({ $0 }) else { return }
-        task.cancel()
+        guard let (group, task) = runner.withLock({ $0 }) else { return }
+        await group.triggerGracefulShutdown()
         await task.value
+    }
+
+    private struct RunService: Service {
+        let server: ControlServer
+        func run() async throws { try await server.run() }
     }
 
     private static func startError(_ error: any Error, _ settings: HTTPSettings) -> EdgePruneError {

@@ -85,6 +85,8 @@ public enum SourceFactory {
     static func keyed<T>(_ key: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as EdgePruneError {
             throw EdgePruneError(e.kind, "config: \(key): \(e.message)")
+        } catch {
+            throw EdgePruneError(.io, "config: \(key): \(error)")
         }
     }
 }

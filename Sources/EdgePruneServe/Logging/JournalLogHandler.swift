@@ -63,7 +63,8 @@ public struct JournalLogHandler: LogHandler {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
         let pairs = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }.joined(separator: " ")
-        let text = "\(event.message)" + (pairs.isEmpty ? "" : " " + pairs)
+        // One event, one journal line: newlines inside a message or a value are escaped.
+        let text = ("\(event.message)" + (pairs.isEmpty ? "" : " " + pairs)).replacingOccurrences(of: "\n", with: "\\n")
         let line: String
         if journal {
             line = "<\(Self.priority(event.level))>\(label): \(text)\n"

@@ -59,8 +59,11 @@ public final class InferenceLoop: @unchecked Sendable {
         }
 
         /// Replaces the runner (a new model, new controller settings): takes effect for the next
-        /// inference.
-        public func replaceRunner(_ runner: AdaptiveRunner) { self.runner = runner }
+        /// inference, and continues the old runner's inference ids.
+        public func replaceRunner(_ runner: AdaptiveRunner) {
+            runner.continueInferenceIDs(after: self.runner)
+            self.runner = runner
+        }
     }
 
     public let pipeline: SensorPipeline
@@ -69,6 +72,9 @@ public final class InferenceLoop: @unchecked Sendable {
     private let metrics: DaemonMetrics?
     private let logger: Logger
     private let lock = NSLock()
+    /// Serialises `perform` bodies run on callers' threads once the inference thread has ended
+    /// (a lock of its own: the bodies may read `source` or `isRunning`, which take `lock`).
+    private let inlineLock = NSLock()
     private var mailbox: [(State) -> Void] = []
     private var hasMail = false
     private var stopRequested = false
@@ -114,7 +120,10 @@ public final class InferenceLoop: @unchecked Sendable {
         lock.withLock { stopRequested = true }
         queue.close(discarding: true)
         let finished = ended.wait(timeout: .now() + timeout) == .success
-        if finished { for sink in state.sinks { sink.close() } }
+        if finished {
+            inlineLock.withLock { for sink in state.sinks { sink.close() } }
+            pipeline.source.close()
+        }
         return finished
     }
 
@@ -145,7 +154,7 @@ public final class InferenceLoop: @unchecked Sendable {
             hasMail = true
             return false
         }
-        if inline { return lock.withLock { body(state) } }
+        if inline { return inlineLock.withLock { body(state) } }
         guard done.wait(timeout: .now() + timeout) == .success else { return nil }
         return box.lock.withLock { box.value }
     }

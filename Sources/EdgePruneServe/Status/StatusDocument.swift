@@ -78,6 +78,8 @@ struct StatusDocument: Encodable {
     var loop: InferenceLoop.Counters? = nil
     var runner_counters: [String: Int]? = nil
     let persist_failures: Int
+    /// Totals as last persisted in the state directory (they survive restarts).
+    let persisted_counters: [String: UInt64]
 
     init(service: DaemonService, state: InferenceLoop.State) {
         let snap = service.snapshot
@@ -89,6 +91,7 @@ struct StatusDocument: Encodable {
         uptime_seconds = snap.uptime
         started_at = snap.startedAt
         persist_failures = snap.persistFailures
+        persisted_counters = service.store.current.counters
         let s = state.runner.status()
         level = s.level
         levels = state.runner.model.topLevel + 1
@@ -132,6 +135,7 @@ struct StatusDocument: Encodable {
         uptime_seconds = snap.uptime
         started_at = snap.startedAt
         persist_failures = snap.persistFailures
+        persisted_counters = service.store.current.counters
         source = service.loop.source
     }
 

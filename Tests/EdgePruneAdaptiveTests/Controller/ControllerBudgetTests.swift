@@ -141,8 +141,14 @@ final class ControllerBudgetTests: XCTestCase {
         driver.run(steps: 100) { _ in CtrlFigures(p95: 0.001) }
         XCTAssertEqual(driver.level, 1, "never below minLevel 1")
         XCTAssertEqual(driver.decisions.map(\.decision.to).min(), 1)
-        ctrlAssertThrows("initial level 0 is outside the allowed levels 1...3") {
-            _ = try Controller(config: config, table: ctrlTable(), initialLevel: 0)
+        // Starting outside the range (a persisted level, a narrowed config) is allowed: the first
+        // snapshot moves it in.
+        let outside = try CtrlDriver(config, level: 0)
+        let moved = try XCTUnwrap(outside.step { _ in CtrlFigures(p95: 0.001) })
+        XCTAssertEqual(moved.to, 1)
+        XCTAssertTrue(moved.reason.contains("outside the allowed levels 1...3"), moved.reason)
+        ctrlAssertThrows("initial level 5 is not a level of the ladder (0...4)") {
+            _ = try Controller(config: config, table: ctrlTable(), initialLevel: 5)
         }
         ctrlAssertThrows("maxLevel 7 is above the ladder's top level 4") {
             _ = try Controller(config: ControllerConfig(maxLevel: 7), table: ctrlTable(), initialLevel: 0)

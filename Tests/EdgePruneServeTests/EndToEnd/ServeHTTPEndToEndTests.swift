@@ -84,7 +84,7 @@ final class ServeHTTPEndToEndTests: XCTestCase {
             XCTAssertTrue(m.text.contains(name), "\(name) missing from /metrics")
         }
 
-        // SIGTERM: a clean exit, level and counters persisted; a restart comes back on version 1.
+        // SIGTERM: a clean exit, counters persisted; a restart comes back on version 1.
         let before = try await d.status()
         XCTAssertEqual(d.terminate(), 0, d.logTail())
         XCTAssertTrue(d.logTail().contains("stopped"), d.logTail())
@@ -92,8 +92,44 @@ final class ServeHTTPEndToEndTests: XCTestCase {
         let after = try await d.status()
         XCTAssertEqual(after["config_version"] as? Int, 1)
         XCTAssertEqual((after["budgets"] as? [String: Any])?["latency_p95_ms"] as? Double, 7.5, "the remote budget survives a restart")
-        XCTAssertEqual(after["level"] as? Int, before["level"] as? Int)
+        let persisted = try XCTUnwrap(after["persisted_counters"] as? [String: Int])
+        XCTAssertGreaterThanOrEqual(persisted["inferences"] ?? 0, before["inferences"] as? Int ?? .max, "the counters were persisted at the stop")
+        XCTAssertGreaterThanOrEqual(persisted["next_inference_id"] ?? 0, before["inferences"] as? Int ?? .max)
         XCTAssertEqual(d.terminate(), 0)
+    }
+
+    func testTheLevelSurvivesARestart() async throws {
+        // A budget no level meets drives the controller to the top level (fast tightening, one
+        // step per 20 inferences at 20 per second); after a restart it starts there.
+        let d = try DaemonHarness(tag: "serve-level")
+        try d.writeConfig(model: try DaemonHarness.ladderModel("0.5,0.8"), rate: 20, extra: "budgets: {latency_p95_ms: 0.0001}")
+        try await d.start()
+        let top = await DaemonHarness.eventually(15) { (try? await d.status()["level"] as? Int) == 2 }
+        XCTAssertTrue(top, "never reached level 2: \(d.logTail())")
+        XCTAssertEqual(d.terminate(), 0)
+        try await d.start()
+        let s = try await d.status()
+        XCTAssertEqual(s["level"] as? Int, 2, "the persisted level is where the restart begins")
+        XCTAssertEqual((s["decisions"] as? [Any])?.count, 0, "no switch was needed to get there: \(s["decisions"] ?? "")")
+        XCTAssertEqual(d.terminate(), 0)
+    }
+
+    func testStatusStillAnswersAfterAFiniteSourceEnds() async throws {
+        // A replay without loop ends; the daemon keeps serving its API and reports why it is unhealthy.
+        let d = try DaemonHarness(tag: "serve-finite")
+        try d.writeConfig(model: try DaemonHarness.ladderModel("0.5,0.8"), rate: 200)
+        let config = try String(contentsOfFile: d.configPath, encoding: .utf8).replacingOccurrences(of: "loop: true", with: "loop: false")
+        try config.write(toFile: d.configPath, atomically: true, encoding: .utf8)
+        try await d.start()
+        let ended = await DaemonHarness.eventually(10) { (try? await d.client.send("GET", "/healthz"))?.status == 503 }
+        XCTAssertTrue(ended, d.logTail())
+        for _ in 0..<3 {
+            let s = try await d.status()
+            XCTAssertEqual(s["status"] as? String, "unhealthy")
+            XCTAssertEqual(s["detail"] as? String, "the source has finished")
+            XCTAssertEqual(s["inferences"] as? Int, 360)
+        }
+        XCTAssertEqual(d.terminate(), 0, "a stop after the source ended is still clean: \(d.logTail())")
     }
 
     func testModelUploadSwitchesAndABadModelChangesNothing() async throws {
