@@ -1,3 +1,4 @@
+import Dispatch
 import EdgePruneCore
 import EdgePruneDaemon
 import Logging
@@ -42,7 +43,7 @@ public struct FleetConfigCounters: Equatable, Sendable {
 /// the reported topic. A rejected message changes nothing. Without a broker the daemon keeps
 /// running on the config it has while the client reconnects in the background.
 ///
-/// Messages are handled on the MQTT network thread, one at a time, in arrival order.
+/// Messages are handled off the MQTT network thread, on a serial queue, one at a time, in arrival order.
 public final class FleetConfigChannel: @unchecked Sendable {
     public let topics: FleetTopics
     public let clientID: String
@@ -53,6 +54,10 @@ public final class FleetConfigChannel: @unchecked Sendable {
     private let control: any DaemonControl
     private let logger: Logger
     private let lock = MQTTLock()
+    /// Desired configs are verified, applied and reported here, one at a time in arrival order,
+    /// not on the network thread: applying can take a while (the daemon persists with fsync and
+    /// waits for its inference thread), and the network thread must keep up keepalives.
+    private let updates = DispatchQueue(label: "edgeprune.mqtt.updates")
     private var counters_ = FleetConfigCounters()
     private var lastReport_: ReportedState?
 
@@ -88,7 +93,10 @@ public final class FleetConfigChannel: @unchecked Sendable {
         for topic in topics.desired { try client.subscribe(topic, qos: 1) }
         client.setHandlers(.init(
             onConnect: { [weak self] in self?.didConnect() },
-            onMessage: { [weak self] in self?.handleDesired($0) }))
+            onMessage: { [weak self] m in
+                guard let channel = self else { return }
+                channel.updates.async { channel.handleDesired(m) }
+            }))
     }
 
     /// Loads PEM public keys; errors name the entry (`mqtt.fleet_keys[1]: ...`).
@@ -118,6 +126,7 @@ public final class FleetConfigChannel: @unchecked Sendable {
         }
         client.stop()
         client.setHandlers(.init())
+        updates.sync {}  // an update in progress finishes before stop returns
     }
 
     /// For the daemon's MQTT sink: queues one message; never blocks. Returns false, and counts a
