@@ -108,6 +108,11 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
                 try BoundedQueue<SensorWindow>(capacity: effective.queue.capacity, policy: effective.queue.policy,
                                                blockTimeout: effective.queue.blockTimeoutSeconds)
             }
+            // Models carry no normalization metadata yet: `model.normalization: model` would
+            // silently mean none, so it is refused.
+            if case .model = effective.model.normalization {
+                throw EdgePruneError(.input, "config: model.normalization is 'model', but the model carries no normalization; give {mean: [...], std: [...]} or none")
+            }
             let normalization = effective.normalization(fromModel: nil) ?? .identity
             let pipeline = try SourceFactory.keyed("model.normalization") {
                 try SensorPipeline(source: source, windower: windower, normalization: normalization, queue: queue)
