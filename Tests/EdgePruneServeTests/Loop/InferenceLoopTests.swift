@@ -55,7 +55,8 @@ final class InferenceLoopTests: XCTestCase {
         XCTAssertEqual(counters.inferences + q.dropped, 360, "inferences \(counters.inferences), drops \(q)")
         XCTAssertEqual(q.pushed, 360)
         XCTAssertEqual(UInt64(sink.records.count), counters.inferences)
-        XCTAssertEqual(sink.records.map(\.id), Array(1...UInt64(sink.records.count)).map { $0 - 1 + sink.records[0].id })
+        let firstID = try XCTUnwrap(sink.records.first?.id, "no inference reached the sink")
+        XCTAssertEqual(sink.records.map(\.id), (0..<UInt64(sink.records.count)).map { firstID + $0 }, "ids consecutive, in order")
         XCTAssertEqual(counters.sinkErrors["collect"] ?? 0, counters.inferences / 50, "each failing emit is counted, and the loop goes on")
         if policy == .block {
             XCTAssertEqual(counters.inferences, 360, "block loses nothing")
