@@ -258,11 +258,11 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
             let c = options.controller
             // Validated above, so the controller takes the budgets; nil only when the inference
             // thread did not get to it within 5 s (it then takes them before its next inference).
-            let applied = loop.perform(timeout: 5) { s in
+            let applied: Void? = loop.perform(timeout: 5) { s in
                 if let replacement {
                     s.replaceRunner(replacement)
                 } else {
-                    try? s.runner.controller.updateBudgets(latencyP95: c.latencyP95Budget, energy: c.energyBudget, power: c.powerBudget)
+                    _ = try? s.runner.controller.updateBudgets(latencyP95: c.latencyP95Budget, energy: c.energyBudget, power: c.powerBudget)
                 }
             }
             lock.withLock {

@@ -51,7 +51,7 @@ public final class InferenceLoop: @unchecked Sendable {
     /// The inference thread's world; only touched on that thread (or inline once it has ended).
     public final class State {
         public internal(set) var runner: AdaptiveRunner
-        public internal(set) var sinks: [InferenceSink]
+        public let sinks: [InferenceSink]
         public internal(set) var counters = Counters()
         init(runner: AdaptiveRunner, sinks: [InferenceSink]) {
             self.runner = runner
@@ -80,7 +80,6 @@ public final class InferenceLoop: @unchecked Sendable {
     private var stopRequested = false
     private var inferenceThreadEnded = false
     private var sourceStats: SourceStats
-    private var lastInference: Double?
     private let ended = DispatchGroup()
     /// Called on the inference thread after each inference (e.g. for persistence timing); must be quick.
     private let periodic: ((State) -> Void)?
@@ -132,9 +131,6 @@ public final class InferenceLoop: @unchecked Sendable {
 
     /// Whether the inference thread is still running.
     public var isRunning: Bool { lock.withLock { !inferenceThreadEnded } }
-
-    /// Monotonic time of the last inference (nil before the first).
-    public var lastInferenceTime: Double? { lock.withLock { lastInference } }
 
     public var source: SourceStats { lock.withLock { sourceStats } }
 
@@ -254,7 +250,6 @@ public final class InferenceLoop: @unchecked Sendable {
             return
         }
         state.counters.inferences += 1
-        lock.withLock { lastInference = DeviceClock.monotonicSeconds() }
         metrics?.recordInference(seconds: outcome.seconds, level: outcome.level)
         if let d = outcome.decision {
             state.counters.switches += 1

@@ -116,7 +116,7 @@ struct StatusDocument: Encodable {
                       dropped_blocked: q.droppedBlocked, dropped_closed: q.droppedClosed)
         self.loop = state.counters
         runner_counters = s.counters.flattened
-        if service.health() != .ok, case .unhealthy(let why) = service.health() {
+        if case .unhealthy(let why) = service.health() {
             status = "unhealthy"
             detail = why
         }
