@@ -12,6 +12,8 @@ struct LadderMasker: @unchecked Sendable {
         let base: Tensor
         /// One ladder code per element (0: never pruned; c: pruned from level c on).
         let codes: [UInt8]
+        /// Recovered kept values per level (see `SparsityLadder.levelWeights`).
+        let recovered: [Int: [Float]]
     }
 
     let topLevel: Int
@@ -33,7 +35,11 @@ struct LadderMasker: @unchecked Sendable {
             if let bad = codes.first(where: { Int($0) > ladder.topLevel }) {
                 throw EdgePruneError(.format, "sparsity ladder code \(bad) for weight '\(name)' names a level above the top level \(ladder.topLevel)")
             }
-            weights.append(Weight(name: name, base: t, codes: codes))
+            let recovered = ladder.levelWeights.compactMapValues { $0[name] }
+            for (level, values) in recovered where values.count != ladder.keptCount(codes, level: level) {
+                throw EdgePruneError(.format, "level \(level) recovered weights do not fit weight '\(name)'")
+            }
+            weights.append(Weight(name: name, base: t, codes: codes, recovered: recovered))
         }
         self.weights = weights
     }
@@ -47,8 +53,12 @@ struct LadderMasker: @unchecked Sendable {
         var g = graph
         for w in weights {
             let buffer = Buffer(uninitializedByteCount: w.base.byteCount)
-            LadderMasker.mask(w.base.pointer(as: UInt32.self), codes: w.codes, level: level,
-                              into: buffer.raw.assumingMemoryBound(to: UInt32.self))
+            if let values = w.recovered[level] {
+                LadderMasker.scatter(values, codes: w.codes, level: level, into: buffer.raw.assumingMemoryBound(to: Float.self))
+            } else {
+                LadderMasker.mask(w.base.pointer(as: UInt32.self), codes: w.codes, level: level,
+                                  into: buffer.raw.assumingMemoryBound(to: UInt32.self))
+            }
             g.initializers[w.name] = Tensor(type: w.base.type, buffer: buffer)
         }
         return g
@@ -64,6 +74,16 @@ struct LadderMasker: @unchecked Sendable {
                 let keep = UInt32(truncatingIfNeeded: Int32(c[i] &- 1 < l ? 0 : -1))
                 out[i] = src[i] & keep
             }
+        }
+    }
+
+    /// out[i] = the next recovered value where element i is kept at `level`, else 0. Writes
+    /// every element of `out`.
+    static func scatter(_ values: [Float], codes: [UInt8], level: Int, into out: UnsafeMutablePointer<Float>) {
+        let l = UInt8(level)
+        var k = 0
+        for i in 0..<codes.count {
+            if codes[i] &- 1 < l { out[i] = 0 } else { out[i] = values[k]; k += 1 }
         }
     }
 

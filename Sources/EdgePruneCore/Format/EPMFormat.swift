@@ -15,7 +15,8 @@
 /// Sections: `graph` (kind 1: opset, metadata, inputs, outputs, tensor directory, nodes, see
 /// EPMWriter), `data` (kind 2: tensor bytes, each tensor at a 64-byte aligned file offset so
 /// it is used in place from the memory map) and, for pruned models, `ladder` (kind 3, optional:
-/// the nested sparsity ladder, see EPMLadderCodec). Section flag bit 0 marks a section a reader may skip
+/// the nested sparsity ladder, see EPMLadderCodec) and, when recovery re-fitted levels, `level
+/// weights` (kind 4, required when present: EPMLevelWeightsCodec). Section flag bit 0 marks a section a reader may skip
 /// if it does not know its kind: later versions add sparse encodings, quantisation parameters and
 /// the sparsity ladder that way. Each tensor entry carries an encoding code for the same reason:
 /// 0 = dense (raw little-endian elements); 1 = csr, an f32 weight of rank >= 2 with at least half
@@ -25,7 +26,7 @@
 public enum EPMFormat {
     public static let magic: [UInt8] = Array("EDGEPRUN".utf8)
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 2  // 1: csr tensor encoding; 2: ladder section
+    public static let minorVersion: UInt16 = 3  // 1: csr tensor encoding; 2: ladder section; 3: level-weights section
     public static let headerSize = 64
     public static let sectionEntrySize = 32
     public static let dataAlignment = 64
@@ -34,6 +35,7 @@ public enum EPMFormat {
         case graph = 1
         case data = 2
         case ladder = 3  // optional: the nested sparsity ladder (EPMLadderCodec)
+        case levelWeights = 4  // required when present: recovered weights per ladder level (EPMLevelWeightsCodec)
     }
 
     public static let sectionOptional: UInt32 = 1

@@ -41,7 +41,8 @@ public enum EPMReader {
         let tableBytes = UnsafeRawBufferPointer(rebasing: bytes[tableOffset..<(tableOffset + sections * EPMFormat.sectionEntrySize)])
         guard CRC32.checksum(tableBytes) == tableCRC else { throw EdgePruneError(.format, "section table checksum mismatch") }
         var t = BinaryReader(bytes, from: tableOffset, to: tableOffset + tableBytes.count, context: "section table")
-        var graphRange: Range<Int>? = nil, dataRange: Range<Int>? = nil, ladderRange: Range<Int>? = nil
+        var graphRange: Range<Int>? = nil, dataRange: Range<Int>? = nil, ladderRange: Range<Int>? = nil,
+            levelWeightsRange: Range<Int>? = nil
         for i in 0..<sections {
             let kind = try t.u32("kind"), flags = try t.u32("flags")
             let off = try t.u64("offset"), len = try t.u64("length")
@@ -55,6 +56,7 @@ public enum EPMReader {
             case .graph?: graphRange = range
             case .data?: dataRange = range
             case .ladder?: ladderRange = range
+            case .levelWeights?: levelWeightsRange = range
             case nil:
                 guard flags & EPMFormat.sectionOptional != 0 else {
                     throw EdgePruneError(.format, "section \(i) has unknown required kind \(kind) (written by a newer EdgePrune?)")
@@ -68,6 +70,12 @@ public enum EPMReader {
         guard let graphRange, let dataRange else { throw EdgePruneError(.format, "missing graph or data section") }
         var graph = try decodeGraph(file, graphRange, dataRange, limits)
         if let ladderRange { graph.ladder = try EPMLadderCodec.decode(bytes, ladderRange, graph: graph) }
+        if let levelWeightsRange {
+            guard var ladder = graph.ladder else { throw EdgePruneError(.format, "level-weights section without a ladder section") }
+            ladder.levelWeights = try EPMLevelWeightsCodec.decode(bytes, levelWeightsRange)
+            try ladder.validate(against: graph)
+            graph.ladder = ladder
+        }
         return graph
     }
 

@@ -2,13 +2,24 @@
 public enum EPMWriter {
     public static func write(_ graph: Graph, to path: String) throws {
         let (graphSection, tensors) = encodeGraph(graph)
-        let ladderSection = graph.ladder.map(EPMLadderCodec.encode)
-        // Layout: header | section table | graph section | ladder section | pad | data section.
-        let sectionCount = ladderSection == nil ? 2 : 3
+        // Optional and extra sections sit between the graph section and the data section.
+        var extras: [(EPMFormat.SectionKind, UInt32, [UInt8])] = []
+        if let ladder = graph.ladder {
+            extras.append((.ladder, EPMFormat.sectionOptional, EPMLadderCodec.encode(ladder)))
+            // Required: a reader that ignored recovered level weights would run other weights.
+            if !ladder.levelWeights.isEmpty { extras.append((.levelWeights, 0, EPMLevelWeightsCodec.encode(ladder))) }
+        }
+        // Layout: header | section table | graph section | extra sections | pad | data section.
+        let sectionCount = 2 + extras.count
         let tableOffset = EPMFormat.headerSize
         let graphOffset = tableOffset + sectionCount * EPMFormat.sectionEntrySize
-        let ladderOffset = graphOffset + graphSection.count
-        let dataOffset = align(ladderOffset + (ladderSection?.count ?? 0))
+        var sections: [(EPMFormat.SectionKind, UInt32, Int, [UInt8])] = [(.graph, 0, graphOffset, graphSection)]
+        var next = graphOffset + graphSection.count
+        for (kind, flags, bytes) in extras {
+            sections.append((kind, flags, next, bytes))
+            next += bytes.count
+        }
+        let dataOffset = align(next)
         var dataLength = 0
         for t in tensors { dataLength = align(dataLength) + t.byteCount }
         let fileSize = dataOffset + dataLength
@@ -23,8 +34,6 @@ public enum EPMWriter {
                 cursor += t.byteCount
             }
         }
-        var sections: [(EPMFormat.SectionKind, UInt32, Int, [UInt8])] = [(.graph, 0, graphOffset, graphSection)]
-        if let ladderSection { sections.append((.ladder, EPMFormat.sectionOptional, ladderOffset, ladderSection)) }
         sections.append((.data, 0, dataOffset, data))
         var table = BinaryWriter()
         for (kind, flags, offset, bytes) in sections {
@@ -46,7 +55,7 @@ public enum EPMWriter {
         header.u64(UInt64(fileSize))
         header.pad(to: EPMFormat.headerSize)
 
-        var file = header.bytes + table.bytes + graphSection + (ladderSection ?? [])
+        var file = header.bytes + table.bytes + graphSection + extras.flatMap(\.2)
         file += [UInt8](repeating: 0, count: dataOffset - file.count)
         try FileIO.writeAtomically(path) { fd in
             try FileIO.writeAll(fd, file, path: path)

@@ -48,6 +48,11 @@ public struct SparsityLadder: Sendable, Equatable {
     public var levels: [LadderLevel]
     /// Per pruned weight (initializer name): one code per element, in the tensor's element order.
     public var codes: [String: [UInt8]]
+    /// Recovered weights (fine-tuning or reconstruction re-fitted a level): per level 1...n, per
+    /// coded weight, the values of the elements kept at that level, in element order. A level or
+    /// weight without an entry uses the stored weights, masked. Level 0 is always the stored model,
+    /// so recovering one level never changes another and the kept sets stay nested.
+    public var levelWeights: [Int: [String: [Float]]] = [:]
 
     public static let maxLevels = 254
 
@@ -89,6 +94,40 @@ public struct SparsityLadder: Sendable, Equatable {
                 throw EdgePruneError(.format, "sparsity ladder code \(bad) for weight '\(name)' names a level above the top level \(topLevel)")
             }
         }
+        for (level, weights) in levelWeights {
+            guard level >= 1, level <= topLevel else {
+                throw EdgePruneError(.format, "recovered weights for level \(level), outside the ladder's levels 1...\(topLevel)")
+            }
+            for (name, values) in weights {
+                guard let c = codes[name] else {
+                    throw EdgePruneError(.format, "recovered weights for level \(level) name '\(name)', which the ladder does not code")
+                }
+                let kept = keptCount(c, level: level)
+                guard values.count == kept else {
+                    throw EdgePruneError(.format, "level \(level) has \(values.count) recovered values for '\(name)'; the level keeps \(kept)")
+                }
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw EdgePruneError(.format, "level \(level) recovered value \(bad) of '\(name)' is \(values[bad])")
+                }
+            }
+        }
+    }
+
+    /// Elements of a coded weight kept at `level`.
+    public func keptCount(_ codes: [UInt8], level: Int) -> Int {
+        var n = 0
+        for c in codes where SparsityLadder.kept(code: c, level: level) { n += 1 }
+        return n
+    }
+
+    /// The ladder cut to levels 0...top: codes above it become "never pruned", and its levels'
+    /// recovered weights go.
+    public func truncated(to top: Int) -> SparsityLadder {
+        var l = self
+        l.levels = Array(levels.prefix(top + 1))
+        l.codes = codes.mapValues { $0.map { Int($0) > top ? 0 : $0 } }
+        l.levelWeights = levelWeights.filter { $0.key <= top }
+        return l
     }
 
     /// Whether the weight element with this code is kept at `level`.
@@ -97,7 +136,8 @@ public struct SparsityLadder: Sendable, Equatable {
 }
 
 extension Graph {
-    /// The graph at one ladder level: every coded weight copied with the pruned elements zeroed.
+    /// The graph at one ladder level: every coded weight copied with the pruned elements zeroed
+    /// (and its kept elements replaced by the level's recovered weights, when it has some).
     /// Level 0 (or a graph without a ladder, at level 0) is the graph unchanged. The result keeps
     /// the ladder, so callers can still report on it; structured ladders still need compacting.
     public func atLadderLevel(_ level: Int) throws -> Graph {
@@ -115,7 +155,14 @@ extension Graph {
             }
             let masked = t.copy()
             let p = masked.pointer(as: Float.self)
-            for i in 0..<codes.count where !SparsityLadder.kept(code: codes[i], level: level) { p[i] = 0 }
+            if let values = ladder.levelWeights[level]?[name] {
+                var k = 0
+                for i in 0..<codes.count {
+                    if SparsityLadder.kept(code: codes[i], level: level) { p[i] = values[k]; k += 1 } else { p[i] = 0 }
+                }
+            } else {
+                for i in 0..<codes.count where !SparsityLadder.kept(code: codes[i], level: level) { p[i] = 0 }
+            }
             g.initializers[name] = masked
         }
         return g

@@ -60,8 +60,7 @@ extension Pruner {
             throw EdgePruneError(.input, (floorNote ?? "no level kept") + "; no level meets the floor, nothing written")
         }
         if kept < n {
-            ladder.levels = Array(ladder.levels.prefix(kept + 1))
-            ladder.codes = ladder.codes.mapValues { $0.map { Int($0) > kept ? 0 : $0 } }
+            ladder = ladder.truncated(to: kept)
         }
         g.ladder = ladder
         try ladder.validate(against: g)

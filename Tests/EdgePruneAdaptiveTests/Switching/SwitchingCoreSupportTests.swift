@@ -26,6 +26,27 @@ final class SwitchingCoreSupportTests: XCTestCase {
         }
     }
 
+    /// Recovered level weights: the fast masker writes what `atLadderLevel` writes.
+    func testLadderMaskerUsesRecoveredLevelWeights() throws {
+        var g = try SwitchingTestKit.ladderModel("digits_mlp", granularity: .unstructured)
+        var ladder = try XCTUnwrap(g.ladder)
+        let top = ladder.topLevel
+        for (name, codes) in ladder.codes {
+            ladder.levelWeights[top, default: [:]][name] = (0..<ladder.keptCount(codes, level: top)).map { Float($0 % 7) - 3 }
+        }
+        g.ladder = ladder
+        let masker = try LadderMasker(graph: g, ladder: ladder)
+        for level in 0...top {
+            let fast = try masker.graph(g, level: level), slow = try g.atLadderLevel(level)
+            for (name, t) in slow.initializers {
+                XCTAssertEqual(SwitchingTestKit.bytes(fast.initializers[name]!), SwitchingTestKit.bytes(t), "level \(level) \(name)")
+            }
+        }
+        let name = try XCTUnwrap(ladder.codes.keys.sorted().first)
+        XCTAssertNotEqual(SwitchingTestKit.bytes(try masker.graph(g, level: top).initializers[name]!),
+                          SwitchingTestKit.bytes(try g.atLadderLevel(top - 1 > 0 ? top - 1 : 0).initializers[name]!))
+    }
+
     /// The branch-free count agrees with `!= 0` on signed zeros, NaN, infinities and denormals.
     func testCountNonzerosMatchesComparison() {
         var values: [Float] = [0, -0, 1, -1, .nan, -.nan, .infinity, -.infinity, .leastNonzeroMagnitude,
