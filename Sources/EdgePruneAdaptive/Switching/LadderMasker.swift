@@ -18,6 +18,8 @@ struct LadderMasker: @unchecked Sendable {
 
     let topLevel: Int
     let weights: [Weight]
+    /// Uncoded tensors (biases) a level replaces whole (see `SparsityLadder.levelWeights`).
+    let replaced: [Int: [String: Tensor]]
 
     /// `graph` holds the weights to mask (the stored model, or its optimised form when its coded
     /// weights are unchanged by optimisation); `ladder` is the model's ladder.
@@ -42,6 +44,16 @@ struct LadderMasker: @unchecked Sendable {
             weights.append(Weight(name: name, base: t, codes: codes, recovered: recovered))
         }
         self.weights = weights
+        var replaced: [Int: [String: Tensor]] = [:]
+        for (level, entries) in ladder.levelWeights {
+            for (name, values) in entries where ladder.codes[name] == nil {
+                guard let t = graph.initializers[name], t.dtype == .float32, t.count == values.count else {
+                    throw EdgePruneError(.format, "level \(level) recovered weights do not fit '\(name)'")
+                }
+                replaced[level, default: [:]][name] = Tensor(values, shape: t.shape)
+            }
+        }
+        self.replaced = replaced
     }
 
     /// `graph` with every coded weight replaced by its level-`level` copy (level 0: unchanged).
@@ -61,6 +73,7 @@ struct LadderMasker: @unchecked Sendable {
             }
             g.initializers[w.name] = Tensor(type: w.base.type, buffer: buffer)
         }
+        for (name, t) in replaced[level] ?? [:] { g.initializers[name] = t }
         return g
     }
 

@@ -49,8 +49,9 @@ public struct SparsityLadder: Sendable, Equatable {
     /// Per pruned weight (initializer name): one code per element, in the tensor's element order.
     public var codes: [String: [UInt8]]
     /// Recovered weights (fine-tuning or reconstruction re-fitted a level): per level 1...n, per
-    /// coded weight, the values of the elements kept at that level, in element order. A level or
-    /// weight without an entry uses the stored weights, masked. Level 0 is always the stored model,
+    /// tensor: for a coded weight, the values of the elements kept at that level, in element
+    /// order; for any other f32 initializer (a bias), all its elements. A level or tensor without
+    /// an entry uses the stored tensor (masked, when coded). Level 0 is always the stored model,
     /// so recovering one level never changes another and the kept sets stay nested.
     public var levelWeights: [Int: [String: [Float]]] = [:]
 
@@ -100,7 +101,13 @@ public struct SparsityLadder: Sendable, Equatable {
             }
             for (name, values) in weights {
                 guard let c = codes[name] else {
-                    throw EdgePruneError(.format, "recovered weights for level \(level) name '\(name)', which the ladder does not code")
+                    guard let t = graph.initializers[name], t.dtype == .float32, t.count == values.count else {
+                        throw EdgePruneError(.format, "recovered weights for level \(level) name '\(name)', which is neither a coded weight nor an f32 initializer of \(values.count) elements")
+                    }
+                    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                        throw EdgePruneError(.format, "level \(level) recovered value \(bad) of '\(name)' is \(values[bad])")
+                    }
+                    continue
                 }
                 let kept = keptCount(c, level: level)
                 guard values.count == kept else {
@@ -164,6 +171,12 @@ extension Graph {
                 for i in 0..<codes.count where !SparsityLadder.kept(code: codes[i], level: level) { p[i] = 0 }
             }
             g.initializers[name] = masked
+        }
+        for (name, values) in ladder.levelWeights[level] ?? [:] where ladder.codes[name] == nil {
+            guard let t = initializers[name], t.count == values.count else {
+                throw EdgePruneError(.format, "level \(level) recovered weights do not fit '\(name)'")
+            }
+            g.initializers[name] = Tensor(values, shape: t.shape)
         }
         return g
     }

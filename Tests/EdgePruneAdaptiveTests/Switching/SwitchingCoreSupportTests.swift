@@ -34,6 +34,8 @@ final class SwitchingCoreSupportTests: XCTestCase {
         for (name, codes) in ladder.codes {
             ladder.levelWeights[top, default: [:]][name] = (0..<ladder.keptCount(codes, level: top)).map { Float($0 % 7) - 3 }
         }
+        let bias = try XCTUnwrap(g.initializers.keys.sorted().first { ladder.codes[$0] == nil && g.initializers[$0]!.dtype == .float32 })
+        ladder.levelWeights[top]![bias] = (0..<g.initializers[bias]!.count).map { Float($0) }
         g.ladder = ladder
         let masker = try LadderMasker(graph: g, ladder: ladder)
         for level in 0...top {

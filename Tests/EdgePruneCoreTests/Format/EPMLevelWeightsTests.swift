@@ -17,13 +17,15 @@ final class EPMLevelWeightsTests: XCTestCase {
     /// The EPMLadderTests model with level 2 re-fitted (it keeps the last six elements).
     static func recovered() -> Graph {
         var g = EPMLadderTests.laddered()
-        g.ladder!.levelWeights = [2: ["W": [70, 80, 90, 100, 110, 120]]]
+        g.ladder!.levelWeights = [2: ["W": [70, 80, 90, 100, 110, 120], "b": [1, 2, 3, 4]]]
         return g
     }
 
     func testARecoveredLevelUsesItsValuesAndNoOtherLevelChanges() throws {
         let g = Self.recovered()
         XCTAssertEqual(try g.atLadderLevel(2).initializers["W"]!.floats, [0, 0, 0, 0, 0, 0, 70, 80, 90, 100, 110, 120])
+        XCTAssertEqual(try g.atLadderLevel(2).initializers["b"]!.floats, [1, 2, 3, 4])
+        XCTAssertEqual(try g.atLadderLevel(1).initializers["b"]!.floats, [0, 0, 0, 0])
         XCTAssertEqual(try g.atLadderLevel(1).initializers["W"]!.floats, [0, 0, 0] + (4...12).map { Float($0) })
         XCTAssertEqual(try g.atLadderLevel(0).initializers["W"]!.floats, (1...12).map { Float($0) })
     }
@@ -45,7 +47,9 @@ final class EPMLevelWeightsTests: XCTestCase {
             ("the level keeps 6", [2: ["W": [1, 2, 3]]]),
             ("outside the ladder's levels", [3: ["W": [1]]]),
             ("outside the ladder's levels", [0: ["W": (1...12).map { Float($0) }]]),
-            ("does not code", [1: ["b": [1, 2, 3, 4]]]),
+            ("neither a coded weight", [1: ["b": [1, 2, 3]]]),
+            ("neither a coded weight", [1: ["missing": [1]]]),
+            ("is inf", [1: ["b": [1, 2, 3, .infinity]]]),
             ("is nan", [2: ["W": [1, 2, 3, 4, 5, .nan]]]),
         ]
         for (fragment, weights) in cases {
