@@ -47,6 +47,12 @@ let package = Package(
         // Pruning toolkit: importance scores, masks, nested sparsity ladders, structured
         // compaction, evaluation.
         .target(name: "EdgePrunePruning", dependencies: ["EdgePruneCore"]),
+        // Training for recovery: backward passes for the op set, masked fine-tuning, gradient
+        // importance. Optimised even in debug builds: its generic loops are unusable unoptimised.
+        .target(name: "EdgePruneTraining", dependencies: ["EdgePruneCore", "EdgePrunePruning"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
+        .testTarget(
+            name: "EdgePruneTrainingTests", dependencies: ["EdgePruneTraining", "EdgePruneCore", "EdgePrunePruning", "EdgePruneONNX"]),
         // Device access: energy meters (hwmon, RAPL, vcgencmd) and board profiles.
         .target(name: "EdgePruneDevice", dependencies: ["EdgePruneCore", "CEdgeGPIO"]),
         // The adaptive runtime: monitors, controller, level switching, simulation.
@@ -108,8 +114,8 @@ let package = Package(
         .executableTarget(
             name: "edgeprune",
             dependencies: [
-                "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneDevice", "EdgePruneAdaptive",
-                "EdgePruneDaemon", "EdgePruneServe",
+                "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneTraining", "EdgePruneDevice",
+                "EdgePruneAdaptive", "EdgePruneDaemon", "EdgePruneServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Identical code folding (safe mode) in release: the daemon binary stays under 20 MiB
