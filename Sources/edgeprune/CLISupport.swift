@@ -24,6 +24,11 @@ enum CLI {
         Foundation.exit(1)
     }
 
+    /// A progress note on stderr (one line, kept in logs).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
     static func warn(_ message: String) {
         FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import EdgePruneCore
 import EdgePruneONNX
 import EdgePrunePruning
+import EdgePruneTraining
 import Foundation
 
 struct PruneCommand: ParsableCommand {
@@ -24,13 +25,13 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: ArgumentHelp("Importance score: \(ImportanceMethod.allCases.map(\.rawValue).joined(separator: ", ")). magnitude needs no data; activation and apoz need --calib; sensitivity and ib need --calib and --labels; taylor needs gradients, which come with the recovery module.", valueName: "method"))
+    @Option(help: ArgumentHelp("Importance score: \(ImportanceMethod.allCases.map(\.rawValue).joined(separator: ", ")). magnitude needs no data; activation and apoz need --calib; sensitivity, ib, taylor and snip need --calib and --labels (taylor: mean |w·g| over calibration batches; snip: |w·g| with g over all the calibration data).", valueName: "method"))
     var method: String = "magnitude"
 
     @Option(help: ArgumentHelp("What is removed together: unstructured, block:RxC (R outputs x C inputs; block:16x1, block:32x1 and block:1x4 match fast kernels), nm:N:M (nm:2:4, nm:4:8) or channel (whole neurons/filters, compacted when a level is loaded or exported).", valueName: "granularity"))
     var granularity: String = "unstructured"
 
-    @Option(help: ArgumentHelp("global: one target over all pruned layers, spread by LAMP-normalised scores; layer: every layer to the target.", valueName: "scope"))
+    @Option(help: ArgumentHelp("global: one target over all pruned layers, spread by LAMP-normalised scores; global-threshold: one threshold on the raw scores over all pruned layers (torch's global_unstructured; can empty a small-weight layer); layer: every layer to the target.", valueName: "scope"))
     var scope: String = "global"
 
     @Option(help: ArgumentHelp("Sparsity levels, ascending, each in (0, 1): the ladder (one-shot scores).", valueName: "s1,s2,..."))
@@ -90,7 +91,7 @@ struct PruneCommand: ParsableCommand {
             let parsedMethod = try ImportanceMethod(parsing: method)
             let parsedGranularity = try Granularity(parsing: granularity)
             guard let parsedScope = PruneScope(rawValue: scope) else {
-                throw EdgePruneError(.input, "unknown scope '\(scope)' (global, layer)")
+                throw EdgePruneError(.input, "unknown scope '\(scope)' (\(PruneScope.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             let levels = try ladder.map(Schedule.parse) ?? Schedule.cubic(target: target!, steps: steps!)
             let protectList: [String]? = protect.map { $0 == "none" ? [] : $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -109,6 +110,7 @@ struct PruneCommand: ParsableCommand {
             }
             let progress = StagedProgress("prune")
             let outcome = try Pruner.prune(graph, options: pruneOptions, data: data,
+                                           gradients: parsedMethod.needsGradients ? TrainingGradients() : nil,
                                            makeSession: { try InferenceSession(graph: $0, limits: options.limits, threads: options.threads, policy: options.policy) },
                                            progress: progress.report)
             progress.finish()

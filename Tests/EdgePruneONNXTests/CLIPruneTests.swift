@@ -461,7 +461,7 @@ final class CLIPruneTests: XCTestCase {
             (["--ladder", "0.5", "--protect", "net.0.weight,net.2.weight,net.4.weight"], .error(["every prunable layer is protected"])),
             (["--ladder", "0.5", "--method", "activation"], .error(["method 'activation' needs calibration data (--calib)"])),
             (["--ladder", "0.5", "--method", "ib", "--calib", calibMLP], .error(["method 'ib' needs labels"])),
-            (["--ladder", "0.5", "--method", "taylor"] + withLabels, .error(["method 'taylor' needs loss gradients"])),
+            (["--ladder", "0.5", "--method", "snip", "--calib", calibMLP], .error(["method 'snip' needs labels"])),
             (["--ladder", "0.5", "--method", "taylor"], .error(["method 'taylor'"])),
             (["--ladder", "0.5", "--method", "sensitivity", "--scope", "layer"] + withLabels, .error(["use --scope global"])),
             (["--ladder", "0.5", "--accuracy-floor", "0.9"], .error(["--accuracy-floor needs labelled calibration data"])),

@@ -18,10 +18,13 @@ import EdgePruneCore
 /// - `ib` (information bottleneck): |w| * I(x_j; Y), the mutual information in bits between input
 ///   channel j's activation and the label; channels score I(a; Y) of the channel. Estimated by
 ///   binning, see InformationScores.
-/// - `taylor`: first-order Taylor |w * g|, g the loss gradient averaged over the calibration
-///   data (Molchanov et al. 2019). Needs a GradientSource; see TaylorScores.
+/// - `taylor`: first-order Taylor |w * g_b| (Molchanov et al. 2019), g_b the cross-entropy loss
+///   gradient on a calibration batch, averaged over the batches; groups score the sum of their
+///   weights' scores (as Torch-Pruning's TaylorImportance). Needs a GradientSource.
+/// - `snip`: connection sensitivity |w * g| (Lee et al. 2019, SNIP), g the loss gradient over all
+///   the calibration data at once. Needs a GradientSource.
 public enum ImportanceMethod: String, Sendable, CaseIterable {
-    case magnitude, magnitudeL2 = "magnitude-l2", activation, apoz, sensitivity, ib, taylor
+    case magnitude, magnitudeL2 = "magnitude-l2", activation, apoz, sensitivity, ib, taylor, snip
 
     public init(parsing text: String) throws {
         guard let m = ImportanceMethod(rawValue: text) else {
@@ -33,7 +36,9 @@ public enum ImportanceMethod: String, Sendable, CaseIterable {
     /// Whether the method reads calibration data.
     public var needsData: Bool { self != .magnitude && self != .magnitudeL2 }
     /// Whether the method needs labels with the calibration data.
-    public var needsLabels: Bool { self == .sensitivity || self == .ib || self == .taylor }
+    public var needsLabels: Bool { self == .sensitivity || self == .ib || needsGradients }
+    /// Whether the method needs a GradientSource (loss gradients).
+    public var needsGradients: Bool { self == .taylor || self == .snip }
 
     /// How a group's score combines its weights' scores.
     var groupAggregate: GroupAggregate { self == .magnitudeL2 ? .rootSumSquares : .sum }

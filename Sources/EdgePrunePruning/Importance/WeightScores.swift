@@ -1,10 +1,12 @@
 import EdgePruneCore
 
-/// Loss gradients for gradient-based importance (first-order Taylor). The recovery (fine-tuning)
-/// module provides one; pruning only consumes it.
+/// Gradient-based importance scores (first-order Taylor, SNIP). The training module
+/// (EdgePruneTraining.TrainingGradients) provides one; pruning only consumes it.
 public protocol GradientSource {
-    /// dLoss/dw averaged over the calibration samples, per weight initializer, in element order.
-    func meanGradients(_ graph: Graph, weights: [String], data: CalibrationData) throws -> [String: [Float]]
+    /// Per weight initializer, in element order: for `taylor`, the mean over calibration batches of
+    /// |w · ∂L/∂w| on the batch; for `snip`, |w · ∂L/∂w| with the gradient averaged over all the
+    /// calibration data. L is the softmax cross-entropy against the calibration labels.
+    func scores(_ method: ImportanceMethod, graph: Graph, weights: [String], data: CalibrationData) throws -> [String: [Float]]
 }
 
 /// Per-weight importance scores (see ImportanceMethod for the formulas), by weight name, in the
@@ -17,16 +19,15 @@ public enum WeightScores {
         switch method {
         case .magnitude, .magnitudeL2, .sensitivity:
             return magnitude
-        case .taylor:
-            guard let gradients else { throw EdgePruneError(.unsupported, "method 'taylor' needs a gradient source") }
-            guard let data else { throw EdgePruneError(.input, "method 'taylor' needs calibration data (--calib)") }
-            let g = try gradients.meanGradients(graph, weights: layers.map(\.weight), data: data)
+        case .taylor, .snip:
+            guard let gradients else { throw EdgePruneError(.unsupported, "method '\(method.rawValue)' needs a gradient source") }
+            guard let data else { throw EdgePruneError(.input, "method '\(method.rawValue)' needs calibration data (--calib)") }
+            let s = try gradients.scores(method, graph: graph, weights: layers.map(\.weight), data: data)
             return try Dictionary(uniqueKeysWithValues: layers.map { layer in
-                guard let gw = g[layer.weight], gw.count == layer.count else {
-                    throw EdgePruneError(.invalidModel, "the gradient source gave no gradient of the right size for '\(layer.weight)'")
+                guard let sw = s[layer.weight], sw.count == layer.count else {
+                    throw EdgePruneError(.invalidModel, "the gradient source gave no score of the right size for '\(layer.weight)'")
                 }
-                let w = graph.initializers[layer.weight]!.floats
-                return (layer.weight, zip(w, gw).map { abs($0 * $1) })
+                return (layer.weight, sw)
             })
         case .activation, .apoz, .ib:
             guard let data else { throw EdgePruneError(.input, "method '\(method.rawValue)' needs calibration data (--calib)") }

@@ -40,9 +40,9 @@ struct ChannelUnits: PruningUnits {
 
     func scores(_ context: ScoringContext) throws -> [Double] {
         switch context.method {
-        case .magnitude, .magnitudeL2, .sensitivity, .taylor:
+        case .magnitude, .magnitudeL2, .sensitivity, .taylor, .snip:
             let perWeight: [String: [Float]]
-            if context.method == .taylor {
+            if context.method.needsGradients {
                 perWeight = try context.weights()
             } else {
                 perWeight = Dictionary(uniqueKeysWithValues: producerWeights.map { s in

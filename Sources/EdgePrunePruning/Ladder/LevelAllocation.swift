@@ -58,7 +58,11 @@ enum LevelAllocation {
     /// out). Units are pruned in ascending LAMP order until `sparsity` of all elements is reached;
     /// a layer that reaches `maxSparsity` takes no further units. The order is fixed for a set of
     /// scores, so higher levels prune supersets.
-    static func global(_ layers: [RankedUnits], sparsity: Double, maxSparsity: Double) throws -> [Int] {
+    ///
+    /// With `lamp` false, units are ordered by their raw scores instead: one global threshold on
+    /// the scores, as torch.nn.utils.prune.global_unstructured (the classic baseline, which can
+    /// empty a layer whose weights are small).
+    static func global(_ layers: [RankedUnits], sparsity: Double, maxSparsity: Double, lamp useLamp: Bool = true) throws -> [Int] {
         var entries: [(lamp: Double, layer: Int32, rank: Int32)] = []
         entries.reserveCapacity(layers.reduce(0) { $0 + $1.order.count })
         for (l, units) in layers.enumerated() {
@@ -67,7 +71,7 @@ enum LevelAllocation {
             for i in stride(from: units.scores.count - 1, through: 0, by: -1) {
                 let sq = units.scores[i] * units.scores[i]
                 tail += sq
-                lamp[i] = tail > 0 ? sq / tail : 0
+                lamp[i] = useLamp ? (tail > 0 ? sq / tail : 0) : units.scores[i]
             }
             for i in lamp.indices { entries.append((lamp[i], Int32(l), Int32(i))) }
         }

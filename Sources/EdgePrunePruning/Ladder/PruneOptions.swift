@@ -5,6 +5,9 @@ public enum PruneScope: String, Sendable, CaseIterable {
     /// One target over all pruned layers together, spread by LAMP-normalised scores (or, for
     /// `sensitivity`, by the layers' accuracy-drop curves).
     case global
+    /// One threshold on the raw scores over all pruned layers (torch's global_unstructured): no
+    /// per-layer normalisation, so small-weight layers lose most.
+    case globalThreshold = "global-threshold"
     /// Every pruned layer (or channel group) to the target on its own.
     case layer
 }

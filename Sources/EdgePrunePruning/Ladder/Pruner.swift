@@ -24,8 +24,8 @@ public enum Pruner {
     public static func prune(_ model: Graph, options: PruneOptions, data: CalibrationData?, gradients: GradientSource? = nil,
                              makeSession: (Graph) throws -> InferenceSession = { try InferenceSession(graph: $0) },
                              progress: Progress? = nil) throws -> PruneOutcome {
-        if options.method == .taylor && gradients == nil {
-            throw EdgePruneError(.unsupported, "method 'taylor' needs loss gradients, which this build cannot compute yet (they come with the recovery/fine-tuning module); use magnitude, activation, apoz, sensitivity or ib")
+        if options.method.needsGradients && gradients == nil {
+            throw EdgePruneError(.unsupported, "method '\(options.method.rawValue)' needs loss gradients: pass a GradientSource (EdgePruneTraining.TrainingGradients)")
         }
         try options.validate(hasData: data != nil, hasLabels: data?.labels != nil)
         guard model.ladder == nil else {
@@ -90,8 +90,9 @@ public enum Pruner {
                 let s = try SensitivityAnalysis.allocate(drops: drops, sizes: ranked.map(\.total), target: target,
                                                          maxSparsity: options.maxLayerSparsity)
                 counts = LevelAllocation.perLayer(ranked, sparsity: s, maxSparsity: options.maxLayerSparsity)
-            } else if options.scope == .global {
-                counts = try LevelAllocation.global(ranked, sparsity: target, maxSparsity: options.maxLayerSparsity)
+            } else if options.scope != .layer {
+                counts = try LevelAllocation.global(ranked, sparsity: target, maxSparsity: options.maxLayerSparsity,
+                                                    lamp: options.scope == .global)
             } else {
                 counts = LevelAllocation.perLayer(ranked, sparsity: Array(repeating: target, count: ranked.count),
                                                   maxSparsity: options.maxLayerSparsity)
