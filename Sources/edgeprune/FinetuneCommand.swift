@@ -154,11 +154,10 @@ struct FinetuneCommand: ParsableCommand {
                                            runtimeValidationAccuracy: runtimeAccuracy,
                                            epochs: result.epochs.map { .init(epoch: $0.epoch, trainLoss: $0.trainLoss, validationAccuracy: $0.validationAccuracy) }))
             }
-            if json { try CLI.printJSON(report) }
             guard report.written else {
                 throw EdgePruneError(.input, "no level improved on the validation data; nothing written (the model is unchanged)")
             }
-            if !json { print("wrote \(output)") }
+            if json { try CLI.printJSON(report) } else { print("wrote \(output)") }
         }
     }
 
