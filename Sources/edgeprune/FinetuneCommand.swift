@@ -108,10 +108,7 @@ struct FinetuneCommand: ParsableCommand {
             }
             var model = try ModelLoader.load(options.model, limits: options.limits)
             let levels = try levelsToTrain(model)
-            let classes = model.outputs.first.flatMap { $0.dims.count == 2 ? $0.dims[1] : nil }.flatMap { d -> Int? in
-                if case .fixed(let c) = d { return c } else { return nil }
-            }
-            let (train, validation) = try loadData(model, classes: classes)
+            let (train, validation) = try loadData(model, classes: CalibrationData.classes(of: model))
             let settings = OptimizerSettings(kind: kind, learningRate: lr ?? (kind == .adam ? 1e-3 : 1e-2),
                                              momentum: momentum, weightDecay: weightDecay)
             let tuneOptions = FineTuneOptions(optimizer: settings, epochs: epochs, batchSize: batchSize, cosine: schedule == "cosine",

@@ -50,7 +50,7 @@ public struct CalibrationData: Sendable {
     }
 
     /// Class count from a first output declared [batch, classes] (nil when not declared).
-    static func classes(of graph: Graph) -> Int? {
+    public static func classes(of graph: Graph) -> Int? {
         guard let out = graph.outputs.first, out.dims.count == 2, case .fixed(let c) = out.dims[1], c > 0 else { return nil }
         return c
     }
