@@ -73,3 +73,13 @@ echo "== digits CNN, structured: half the channels of every prunable layer, comp
 "$bin" export out/digits_cnn_half.epm --level 1 -o out/digits_cnn_half.onnx
 .venv/bin/python Benchmarks/bench_vs_ort.py --model out/digits_cnn_half.onnx --input "$data/test_x_cnn.npy" --sample 0 \
     --edgeprune "$bin" --runs 2000 --json out/bench_digits_cnn_half.json
+
+echo
+echo "== recovery: the wide MLP pruned to 98% in one shot with a plain global magnitude threshold"
+echo "   (loses most of its accuracy), then fine-tuned with masks (pruned weights stay zero)"
+"$bin" prune "$wide" --scope global-threshold --protect none --ladder 0.98 $calib --latency-runs 0 -o out/mlp1024_g98.epm
+"$bin" eval out/mlp1024_g98.epm --level 1 --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
+    --latency-runs 0 --attribution-samples 0 | head -2
+"$bin" finetune out/mlp1024_g98.epm --data "$data/calib_x_mlp.npy" --labels "$data/calib_y.npy" --optimizer sgd --lr 0.05 --epochs 20 -o out/mlp1024_g98_tuned.epm
+"$bin" eval out/mlp1024_g98_tuned.epm --level 1 --data "$data/test_x_mlp.npy" --labels "$data/test_y.npy" \
+    --latency-runs 0 --attribution-samples 0 | head -2
