@@ -1,3 +1,5 @@
+import EdgePruneCore
+
 /// Numpy-style (multidirectional) broadcasting for Add, and the reduction its backward needs.
 enum Broadcast {
     static func shape(_ a: [Int], _ b: [Int]) throws -> [Int] {
@@ -15,7 +17,7 @@ enum Broadcast {
         guard source.count <= target.count else { throw trainError("shape \(source) does not broadcast to \(target)") }
         let padded = Array(repeating: 1, count: target.count - source.count) + source
         for (s, t) in zip(padded, target) where s != t && s != 1 { throw trainError("shape \(source) does not broadcast to \(target)") }
-        let ss = strides(padded)
+        let ss = Shape.strides(padded)
         let effective = zip(padded, ss).map { $0 == 1 ? 0 : $1 }
         let total = target.reduce(1, *)
         var map = [Int](repeating: 0, count: total)

@@ -8,22 +8,10 @@ struct PoolAttributes {
     var ceilMode: Bool
     var autoPad: String
 
-    /// Output size and leading pad of one axis (ONNX rules; with ceil_mode a window must start
-    /// inside the input or its leading pad).
+    /// Output size and leading pad of one axis.
     func axis(_ i: Int, input: Int) -> (out: Int, padBegin: Int) {
-        let s = strides[i], ek = (kernel[i] - 1) * dilations[i] + 1
-        switch autoPad {
-        case "VALID": return ((input - ek) / s + 1, 0)
-        case "SAME_UPPER", "SAME_LOWER":
-            let out = (input + s - 1) / s
-            let total = max((out - 1) * s + ek - input, 0)
-            return (out, autoPad == "SAME_UPPER" ? total / 2 : total - total / 2)
-        default:
-            let span = input + pads[i] + pads[i + 2] - ek
-            var out = (ceilMode ? (span + s - 1) / s : span / s) + 1
-            if ceilMode, (out - 1) * s >= input + pads[i] { out -= 1 }
-            return (out, pads[i])
-        }
+        windowAxis(input: input, kernel: kernel[i], stride: strides[i], dilation: dilations[i], padBegin: pads[i],
+                   padEnd: pads[i + 2], autoPad: autoPad, ceilMode: ceilMode)
     }
 }
 

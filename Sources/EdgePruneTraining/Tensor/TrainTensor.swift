@@ -1,3 +1,5 @@
+import EdgePruneCore
+
 /// A dense row-major tensor for training: a shape and its elements. Values, not references:
 /// the graph keeps one per activation and gradient.
 public struct TrainTensor<T: TrainScalar>: Sendable, Equatable {
@@ -29,15 +31,4 @@ public struct TrainTensor<T: TrainScalar>: Sendable, Equatable {
             }
         }
     }
-}
-
-/// Row-major strides of a shape.
-func strides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        s[i] = acc
-        acc *= shape[i]
-    }
-    return s
 }
