@@ -102,6 +102,17 @@ final class DaemonRecoveryTests: XCTestCase {
         XCTAssertTrue(s.metricsText().contains("edgeprune_recovery_runs_total{outcome=\"rejected\"} 1"), s.metricsText())
     }
 
+    func testAResultTrainedOnAModelReplacedMeanwhileIsDiscarded() throws {
+        let (s, _) = try service(recovery: "{enabled: true, min_samples: 200}")
+        defer { s.stop() }
+        let figures = RecoveryFigures(level: 1, trainSamples: 1, validationSamples: 1, accuracyBefore: 0, accuracyAfter: 1, bestEpoch: 1,
+                                      epochsRun: 1, candidateOnly: 1, runningOnly: 0, pValue: 0, seconds: 0)
+        let why = s.installRecovered(RecoveryTestKit.prunedModel, figures: figures, token: NSObject())
+        XCTAssertTrue(why?.contains("the running model changed while recovery trained") == true, why ?? "installed")
+        XCTAssertNil(s.store.current.model, "nothing was installed")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.stagingDirectory()), [], "the staged file is removed")
+    }
+
     func testTooLargeBuffersAreRefusedAtStartNamingTheKeys() throws {
         XCTAssertThrowsError(try service(recovery: "{enabled: true, window_capacity: 1000000, max_samples: 1000000, min_samples: 200}")) {
             XCTAssertTrue("\($0)".contains("recovery.window_capacity") && "\($0)".contains("256 MiB"), "\($0)")

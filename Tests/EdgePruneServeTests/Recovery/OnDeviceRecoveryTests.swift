@@ -181,6 +181,31 @@ final class OnDeviceRecoveryTests: XCTestCase {
         XCTAssertEqual(r.status.runs, 2)
     }
 
+    func testTheTimeLimitAndAShutdownStopTrainingAndAdoptNothing() throws {
+        let model = RecoveryTestKit.prunedModel
+        let (x, y) = try RecoveryTestKit.data("calib")
+        // Every clock read is a second later: the 0.5 s limit runs out at the first batch.
+        var now = 0.0
+        var settings = RecoveryTestKit.settings()
+        settings.maxTrainingSeconds = 0.5
+        let (timed, adoptedTimed) = recovery(settings, model: model, clock: { now += 1; return now })
+        RecoveryTestKit.stream(x, timed.samples) { y[$0] }
+        let outcome = try XCTUnwrap(timed.runIfDue())
+        guard case .rejected(let why, let f) = outcome else { return XCTFail("\(outcome.kind): \(outcome.reason)") }
+        XCTAssertTrue(why.contains("recovery.max_training_seconds (0.5 s) ran out"), why)
+        XCTAssertEqual(f?.epochsRun, 0)
+        XCTAssertTrue(adoptedTimed.graphs.isEmpty)
+
+        // Stopped (the daemon shuts down): training ends at its first batch, nothing is adopted.
+        let (stopped, adoptedStopped) = recovery(RecoveryTestKit.settings(), model: model)
+        RecoveryTestKit.stream(x, stopped.samples) { y[$0] }
+        stopped.stop()
+        let last = stopped.runNow()
+        XCTAssertEqual(last.kind, "rejected", last.reason)
+        XCTAssertTrue(last.reason.contains("the daemon is stopping"), last.reason)
+        XCTAssertTrue(adoptedStopped.graphs.isEmpty)
+    }
+
     func testSignTest() {
         XCTAssertEqual(RecoveryTrainer.signTest(0, 0), 1)
         XCTAssertEqual(RecoveryTrainer.signTest(1, 0), 0.5, accuracy: 1e-12)
