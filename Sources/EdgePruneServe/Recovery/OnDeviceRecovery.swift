@@ -47,7 +47,7 @@ public final class OnDeviceRecovery: @unchecked Sendable {
         public var state: String
         public var samples: Int
         public var new_samples: Int
-        public var windows_kept: Int
+        public var window_capacity: Int
         public var labels_matched: UInt64
         public var labels_unmatched: UInt64
         public var labels_out_of_range: UInt64
@@ -236,7 +236,7 @@ public final class OnDeviceRecovery: @unchecked Sendable {
         let s = samples.stats
         return lock.withLock {
             Status(state: training ? "training" : "idle", samples: have, new_samples: new,
-                   windows_kept: samples.windowCapacity, labels_matched: s.labelled, labels_unmatched: s.unmatched,
+                   window_capacity: samples.windowCapacity, labels_matched: s.labelled, labels_unmatched: s.unmatched,
                    labels_out_of_range: s.outOfRange, labels_non_finite: s.nonFinite, samples_evicted: s.evicted, runs: counts.runs, adopted: counts.adopted,
                    rejected: counts.rejected, failed: counts.failed, skipped: counts.skipped, nice: threadNice, last: last)
         }
