@@ -95,11 +95,11 @@ let package = Package(
             name: "EdgePruneHTTPTests",
             dependencies: ["EdgePruneHTTP", "EdgePruneDaemon", "DaemonTestSupport"]),
         // `edgeprune serve`: sources -> windows -> adaptive inference -> sinks, wired to the HTTP
-        // API, MQTT, persistence, systemd and a graceful shutdown.
+        // API, MQTT, persistence, systemd, on-device recovery and a graceful shutdown.
         .target(
             name: "EdgePruneServe",
             dependencies: ["EdgePruneDaemon", "EdgePruneMQTT", "EdgePruneHTTP", "EdgePruneAdaptive", "EdgePruneDevice",
-                           "EdgePruneCore", "EdgePruneONNX",
+                           "EdgePruneCore", "EdgePruneONNX", "EdgePrunePruning", "EdgePruneTraining",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Test-only: a real Mosquitto broker per test, a raw HTTP/1.1 client, MQTT recorders.
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "EdgePruneServeTests",
             dependencies: ["EdgePruneServe", "EdgePruneDaemon", "EdgePruneDevice", "EdgePruneCore", "EdgePruneAdaptive",
-                           "EdgePruneONNX", "EdgePruneMQTT", "DaemonTestSupport",
+                           "EdgePruneONNX", "EdgePruneMQTT", "EdgePrunePruning", "EdgePruneTraining", "DaemonTestSupport",
                            .product(name: "Logging", package: "swift-log")]),
         // END daemon
         .executableTarget(

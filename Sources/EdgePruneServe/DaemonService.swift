@@ -34,6 +34,8 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     private let persistStop = DispatchSemaphore(value: 0)
     private let persisterEnded = DispatchGroup()
     private var persistFailures = 0
+    /// On-device recovery (nil unless `recovery.enabled`).
+    public private(set) var recovery: OnDeviceRecovery?
 
     /// Opens the state directory (one process at a time), restores the persisted overlay,
     /// model and level, and builds the pipeline; nothing runs until `start()`.
@@ -118,7 +120,10 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
                 try SensorPipeline(source: source, windower: windower, normalization: normalization, queue: queue)
             }
             let sinks = try SourceFactory.sinks(effective, gpioBackend: gpioBackend, publish: publish)
-            loop = InferenceLoop(pipeline: pipeline, runner: runner, sinks: sinks, metrics: metrics, logger: logger)
+            let samples = try Self.recoverySamples(base.recovery, runner: runner)
+            loop = InferenceLoop(pipeline: pipeline, runner: runner, sinks: sinks, metrics: metrics, logger: logger,
+                                 recordInput: samples.map { s in { id, input in s.record(id: id, input: input) } })
+            if let samples { recovery = makeRecovery(base.recovery, samples: samples) }
         } catch {
             source.close()
             store.close()
@@ -127,6 +132,47 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     }
 
     deinit { store.close() }
+
+    /// The sample buffers of on-device recovery, bounded: at most 256 MiB of inputs.
+    static func recoverySamples(_ r: DaemonConfig.Recovery, runner: AdaptiveRunner) throws -> RecoverySamples? {
+        guard r.enabled else { return nil }
+        let bytes = RecoverySamples.bytes(inputCount: runner.inputCount, windowCapacity: r.windowCapacity, maxSamples: r.maxSamples)
+        guard bytes <= 256 << 20 else {
+            throw EdgePruneError(.input, "config: recovery.window_capacity (\(r.windowCapacity)) + recovery.max_samples (\(r.maxSamples)) "
+                                 + "windows of \(runner.inputCount) values would hold \(bytes >> 20) MiB; at most 256 MiB")
+        }
+        return RecoverySamples(inputCount: runner.inputCount, classes: runner.classes, windowCapacity: r.windowCapacity,
+                               maxSamples: r.maxSamples)
+    }
+
+    private func makeRecovery(_ r: DaemonConfig.Recovery, samples: RecoverySamples) -> OnDeviceRecovery {
+        OnDeviceRecovery(settings: r, samples: samples, logger: logger, metrics: metrics, current: { [weak self] in
+            guard let self else { return nil }
+            let model = lock.withLock { runner.model }
+            return OnDeviceRecovery.Target(graph: model.graph, level: model.activeLevel, token: model)
+        }, adopt: { [weak self] graph, figures, token in
+            guard let self else { return "the daemon has stopped" }
+            return installRecovered(graph, figures: figures, token: token)
+        })
+    }
+
+    /// Installs a model recovery made: written to the staging directory (atomically), then the
+    /// path of an uploaded model (health check on every level, persisted in the state directory,
+    /// swapped in). nil when in force, else why not. Refused when the running model is no longer
+    /// the one recovery trained (`token`).
+    func installRecovered(_ graph: Graph, figures: RecoveryFigures, token: AnyObject) -> String? {
+        let path = stagingPath + "/recovered-\(getpid())-\(UInt64(DeviceClock.monotonicSeconds() * 1e6)).epm"
+        do { try EPMWriter.write(graph, to: path) } catch {
+            unlink(path)
+            return "cannot stage it in \(stagingPath): \(error)"
+        }
+        let outcome = installModel(stagedPath: path, expecting: token,
+                                   describe: { "model recovered on the device (level \(figures.level)), sha256 \($0.prefix(16))" })
+        switch outcome {
+        case .applied: return nil
+        case .rejected(let why), .rolledBack(let why), .failed(let why): return why
+        }
+    }
 
     static func model(_ graph: Graph, threads: Int, level: Int) throws -> AdaptiveModel {
         try AdaptiveModel(graph: graph, options: AdaptiveModel.Options(threads: threads, initialLevel: level))
@@ -146,6 +192,7 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     public func start() {
         lock.withLock { loopStarted = true }
         loop.start()
+        recovery?.start()
         let interval = baseConfig.state.persistIntervalSeconds
         persisterEnded.enter()
         let t = Thread { [self] in
@@ -165,6 +212,7 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
             return (!stopping, loopStarted)
         }
         guard first else { return }
+        recovery?.stop()
         if started {
             // The persister's last write must not land after the final one below.
             persistStop.signal()
@@ -218,6 +266,7 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
         let r = lock.withLock { runner }
         var accepted = 0
         for l in labels where r.feedback(id: l.id, label: l.label) { accepted += 1 }
+        if let samples = recovery?.samples { for l in labels { samples.label(id: l.id, label: l.label) } }
         metrics.addFeedback(accepted: accepted, refused: labels.count - accepted)
         return FeedbackReport(accepted: accepted, refused: labels.count - accepted)
     }
@@ -284,9 +333,19 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
     public func stagingDirectory() -> String { stagingPath }
 
     public func updateModel(stagedPath: String) -> ControlOutcome {
+        installModel(stagedPath: stagedPath, expecting: nil, describe: { "uploaded model sha256 \($0.prefix(16))" })
+    }
+
+    /// The model-update path (an upload, a recovered model): load, build, health-check every
+    /// level, persist (the commit point), swap in. `expecting`: refuse unless this model is the
+    /// one running. Removes the staged file.
+    private func installModel(stagedPath: String, expecting: AnyObject?, describe: @escaping (String) -> String) -> ControlOutcome {
         defer { unlink(stagedPath) }
         return updateLock.withLock {
             let (current, currentRunner) = lock.withLock { (config, runner) }
+            if let expecting, currentRunner.model !== expecting {
+                return .rejected("the running model changed while recovery trained; the result is discarded")
+            }
             let graph: Graph
             do { graph = try ModelLoader.load(stagedPath) } catch { return .rejected("model: \(error)") }
             let model: AdaptiveModel, next: AdaptiveRunner
@@ -313,7 +372,7 @@ public final class DaemonService: DaemonControl, @unchecked Sendable {
             _ = loop.perform(timeout: 5) { $0.replaceRunner(next) }
             lock.withLock {
                 runner = next
-                modelDescription = "uploaded model sha256 \(sha.prefix(16))"
+                modelDescription = describe(sha)
             }
             logger.notice("model replaced", metadata: ["sha256": "\(sha)", "levels": "\(model.topLevel + 1)"])
             return .applied("model sha256 \(sha), \(model.topLevel + 1) levels, level \(model.activeLevel)")

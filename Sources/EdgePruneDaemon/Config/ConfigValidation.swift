@@ -33,6 +33,7 @@ extension DaemonConfig {
         try validateHTTP(e)
         try validateMQTT(e)
         try validateStateAndLog(e)
+        try recovery.validate(e)
     }
 
     private func number(_ v: Double) -> String { ConfigErrors.number(v) }

@@ -25,10 +25,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var mqtt: MQTT
     public var state: State
     public var log: Log
+    public var recovery: Recovery
 
     public init(device: Device = Device(), model: Model = Model(), source: Source, window: Window = Window(),
                 queue: Queue = Queue(), budgets: Budgets = Budgets(), controller: Controller = Controller(),
-                sinks: [Sink] = [], http: HTTP = HTTP(), mqtt: MQTT = MQTT(), state: State = State(), log: Log = Log()) {
+                sinks: [Sink] = [], http: HTTP = HTTP(), mqtt: MQTT = MQTT(), state: State = State(), log: Log = Log(),
+                recovery: Recovery = Recovery()) {
         self.device = device
         self.model = model
         self.source = source
@@ -41,11 +43,12 @@ public struct DaemonConfig: Sendable, Equatable {
         self.mqtt = mqtt
         self.state = state
         self.log = log
+        self.recovery = recovery
     }
 
     /// The top-level keys (sections), in the order docs/config.md describes them.
     public static let sections = ["device", "model", "source", "window", "queue", "budgets", "controller",
-                                  "sinks", "http", "mqtt", "state", "log"]
+                                  "sinks", "http", "mqtt", "state", "log", "recovery"]
     /// The sections a remote overlay (HTTP PUT /config, MQTT desired config) may change.
     public static let remoteSections = ["budgets", "controller", "log"]
     /// The largest document accepted: 1 MiB.
@@ -128,6 +131,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if var m = try r.mapping("mqtt") { try config.mqtt.merge(&m) }
         if var m = try r.mapping("state") { try config.state.merge(&m) }
         if var m = try r.mapping("log") { try config.log.merge(&m) }
+        if var m = try r.mapping("recovery") { try config.recovery.merge(&m) }
         try r.finish(known: sections)
         return config
     }

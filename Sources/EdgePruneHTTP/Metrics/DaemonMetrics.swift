@@ -27,6 +27,7 @@ import Prometheus
 /// | `edgeprune_feedback_labels_total` | counter | `result="accepted"\|"refused"` | `addFeedback` |
 /// | `edgeprune_config_version` | gauge | | `configVersion` |
 /// | `edgeprune_queue_depth` | gauge | | `setQueueDepth` |
+/// | `edgeprune_recovery_runs_total` | counter | `outcome="adopted"\|"rejected"\|"failed"` | `recordRecovery` |
 ///
 /// A gauge with no value yet (an energy or accuracy estimate the daemon cannot make) reads NaN,
 /// which Prometheus stores as "no value" and graphs as a gap, rather than a misleading 0.
@@ -50,6 +51,7 @@ public final class DaemonMetrics: Sendable {
         public static let feedbackLabels = "edgeprune_feedback_labels_total"
         public static let configVersion = "edgeprune_config_version"
         public static let queueDepth = "edgeprune_queue_depth"
+        public static let recoveryRuns = "edgeprune_recovery_runs_total"
     }
 
     /// Latency buckets in seconds: 1-2.5-5 steps from 10 µs to 1 s (a small model on a Cortex-A53
@@ -83,6 +85,7 @@ public final class DaemonMetrics: Sendable {
     private let feedbackRefused: Counter
     private let configVersionGauge: Gauge
     private let queueDepthGauge: Gauge
+    private let recoveryRuns: LabelledCounters<String>
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -123,6 +126,9 @@ public final class DaemonMetrics: Sendable {
         feedbackRefused = counter(Name.feedbackLabels, feedbackHelp, [("result", "refused")])
         configVersionGauge = gauge(Name.configVersion, "Version of the config in force (0 before any versioned update).")
         queueDepthGauge = gauge(Name.queueDepth, "Windows waiting in the inference queue.")
+        recoveryRuns = LabelledCounters(registry: registry,
+                                        descriptor: Self.descriptor(Name.recoveryRuns, "On-device recovery runs, by outcome (adopted, rejected, failed)."),
+                                        label: "outcome") { $0 }
     }
 
     private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
@@ -189,6 +195,11 @@ public final class DaemonMetrics: Sendable {
     /// Windows waiting in the inference queue.
     public func setQueueDepth(_ depth: Int) {
         queueDepthGauge.set(to: Double(depth))
+    }
+
+    /// One on-device recovery run ended with `outcome` ("adopted", "rejected" or "failed").
+    public func recordRecovery(outcome: String) {
+        recoveryRuns.counter(for: outcome).increment()
     }
 
     // MARK: Exposition

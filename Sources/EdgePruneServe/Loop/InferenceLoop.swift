@@ -84,14 +84,19 @@ public final class InferenceLoop: @unchecked Sendable {
     /// Called on the inference thread after each inference (e.g. for persistence timing); must be quick.
     private let periodic: ((State) -> Void)?
     private let periodInterval: Double
+    /// Sees each inference's id and input after it ran (on-device recovery keeps recent inputs);
+    /// must be quick and must not allocate.
+    private let recordInput: ((UInt64, UnsafeBufferPointer<Float>) -> Void)?
 
     public init(pipeline: SensorPipeline, runner: AdaptiveRunner, sinks: [InferenceSink], metrics: DaemonMetrics?,
-                logger: Logger, periodicInterval: Double = 0.25, periodic: ((State) -> Void)? = nil) {
+                logger: Logger, periodicInterval: Double = 0.25, periodic: ((State) -> Void)? = nil,
+                recordInput: ((UInt64, UnsafeBufferPointer<Float>) -> Void)? = nil) {
         self.pipeline = pipeline
         state = State(runner: runner, sinks: sinks)
         self.metrics = metrics
         self.logger = logger
         self.periodic = periodic
+        self.recordInput = recordInput
         periodInterval = periodicInterval
         sourceStats = SourceStats(name: pipeline.source.name)
     }
@@ -249,6 +254,7 @@ public final class InferenceLoop: @unchecked Sendable {
             if state.counters.inferenceErrors <= 3 { logger.error("inference failed", metadata: ["error": "\(error)"]) }
             return
         }
+        if let recordInput { window.values.withUnsafeBufferPointer { recordInput(outcome.id, $0) } }
         state.counters.inferences += 1
         metrics?.recordInference(seconds: outcome.seconds, level: outcome.level)
         if let d = outcome.decision {

@@ -77,6 +77,8 @@ struct StatusDocument: Encodable {
     var queue: Queue? = nil
     var loop: InferenceLoop.Counters? = nil
     var runner_counters: [String: Int]? = nil
+    /// On-device recovery (absent when `recovery.enabled` is false).
+    var recovery: OnDeviceRecovery.Status? = nil
     let persist_failures: Int
     /// Totals as last persisted in the state directory (they survive restarts).
     let persisted_counters: [String: UInt64]
@@ -116,6 +118,7 @@ struct StatusDocument: Encodable {
                       dropped_blocked: q.droppedBlocked, dropped_closed: q.droppedClosed)
         self.loop = state.counters
         runner_counters = s.counters.flattened
+        recovery = service.recovery?.status
         if case .unhealthy(let why) = service.health() {
             status = "unhealthy"
             detail = why
@@ -137,6 +140,7 @@ struct StatusDocument: Encodable {
         persist_failures = snap.persistFailures
         persisted_counters = service.store.current.counters
         source = service.loop.source
+        recovery = service.recovery?.status
     }
 
     func json() -> [UInt8] {

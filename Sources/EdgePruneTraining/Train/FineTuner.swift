@@ -55,6 +55,8 @@ public struct FineTuneResult: Sendable {
     public let bestEpoch: Int
     public let epochs: [EpochReport]
     public let initialLoss: Double
+    /// `shouldStop` ended the run before its last epoch (the epoch in progress was discarded).
+    public var stoppedEarly = false
 }
 
 /// Masked fine-tuning of one model (one ladder level): the trainable parameters move, masked
@@ -68,9 +70,12 @@ public enum FineTuner {
 
     /// `masks`: per trainable tensor, true where the element may move (absent: all may).
     /// `improved` runs (with the graph) each time a better epoch is found: callers checkpoint there.
+    /// `shouldStop` is asked after every batch (a time limit, a shutdown): when it says true, the
+    /// run ends with the best epoch so far and the epoch in progress is discarded.
     public static func run(_ graph: Graph, trainable: Set<String>, masks: [String: [Bool]], train: LabelledData,
                            validation: LabelledData, options: FineTuneOptions, progress: ((Event) -> Void)? = nil,
-                           improved: ((Graph, EpochReport) throws -> Void)? = nil) throws -> FineTuneResult {
+                           improved: ((Graph, EpochReport) throws -> Void)? = nil,
+                           shouldStop: (() -> Bool)? = nil) throws -> FineTuneResult {
         try options.validate()
         guard !trainable.isEmpty else { throw EdgePruneError(.input, "nothing to train: the model has no trainable weight (Gemm, MatMul or Conv with constant f32 weights)") }
         var model = try TrainingGraph<Float>(graph, trainable: trainable)
@@ -95,6 +100,7 @@ public enum FineTuner {
         let totalSteps = Double(options.epochs * batches)
         var reports: [EpochReport] = []
         var step = 0
+        var stopped = false
         for epoch in 1...options.epochs {
             rng.shuffle(&order)
             var lossSum = 0.0
@@ -111,7 +117,9 @@ public enum FineTuner {
                 step += 1
                 lossSum += loss * Double(labels.count)
                 progress?(.batch(epoch: epoch, batch: b + 1, batches: batches, loss: loss))
+                if let shouldStop, shouldStop() { stopped = true; break }
             }
+            if stopped { break }
             let epochLoss = lossSum / Double(train.samples)
             if !epochLoss.isFinite || (epochLoss > initialLoss * options.divergenceFactor && epochLoss > initialLoss + 1) {
                 throw EdgePruneError(.input, "training diverged: mean loss \(short(epochLoss)) at epoch \(epoch) against \(short(initialLoss)) before training; stopped, nothing written (try a lower --lr)")
@@ -130,8 +138,10 @@ public enum FineTuner {
             if let p = options.patience, epoch - max(best.epoch, 0) >= p { break }
         }
         model.parameters = best.parameters
-        return FineTuneResult(graph: model.writing(into: graph), initialValidationAccuracy: initialAccuracy,
-                              bestValidationAccuracy: best.accuracy, bestEpoch: best.epoch, epochs: reports, initialLoss: initialLoss)
+        var result = FineTuneResult(graph: model.writing(into: graph), initialValidationAccuracy: initialAccuracy,
+                                    bestValidationAccuracy: best.accuracy, bestEpoch: best.epoch, epochs: reports, initialLoss: initialLoss)
+        result.stoppedEarly = stopped
+        return result
     }
 
     /// A loss with 4 significant digits, for messages.

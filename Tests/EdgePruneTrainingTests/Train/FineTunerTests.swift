@@ -74,6 +74,24 @@ final class FineTunerTests: XCTestCase {
         }
     }
 
+    func testShouldStopEndsTheRunWithTheBestCompleteEpoch() throws {
+        let model = try prunedMLP(0.9)
+        let (graph, trainable, masks) = try LevelTraining.problem(model, level: 1)
+        let (train, validation) = try TrainingTestKit.data("mlp", limit: 400).split(holdOut: 0.25, seed: 3)
+        let options = FineTuneOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: 3e-3), epochs: 5, batchSize: 32, cosine: false)
+        var batches = 0
+        let perEpoch = (train.samples + 31) / 32
+        let r = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: validation, options: options,
+                                  progress: { if case .batch = $0 { batches += 1 } }, shouldStop: { batches >= perEpoch + 2 })
+        XCTAssertTrue(r.stoppedEarly)
+        XCTAssertEqual(r.epochs.count, 1, "the epoch in progress is discarded")
+        XCTAssertEqual(batches, perEpoch + 2)
+        let full = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: validation,
+                                     options: FineTuneOptions(optimizer: options.optimizer, epochs: 1, batchSize: 32, cosine: false))
+        XCTAssertFalse(full.stoppedEarly)
+        XCTAssertEqual(r.bestValidationAccuracy, full.bestValidationAccuracy, "the same first epoch (constant rate, same seed)")
+    }
+
     func testBadDataIsRejected() throws {
         let x = Tensor([1, 2, .nan, 4], shape: [2, 2])
         XCTAssertThrowsError(try LabelledData(inputs: x, labels: [0, 1], classes: 10)) { XCTAssertTrue("\($0)".contains("nan"), "\($0)") }
