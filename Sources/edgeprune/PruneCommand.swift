@@ -71,6 +71,9 @@ struct PruneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Reconstruction damping: lambda = D x mean diagonal of each layer's input Gram matrix (default \(RecoveryMethod.defaultDamping)).", valueName: "D"))
     var damping: Double?
 
+    @Option(help: ArgumentHelp("What reconstruction's damping pulls the kept weights towards: zero (ridge) or dense (their dense values, as SparseGPT's damped Hessian does).", valueName: "anchor"))
+    var dampToward: String?
+
     @Option(name: .shortAndLong, help: "Output .epm (written atomically; nothing is written on any error).")
     var output: String
 
@@ -108,11 +111,13 @@ struct PruneCommand: ParsableCommand {
             let levels = try ladder.map(Schedule.parse) ?? Schedule.cubic(target: target!, steps: steps!)
             let recovery = try recover.map(RecoveryMethod.init(parsing:))
             if damping != nil && recovery == nil { throw EdgePruneError(.input, "--damping needs --recover reconstruct") }
+            if dampToward != nil && recovery == nil { throw EdgePruneError(.input, "--damp-toward needs --recover reconstruct") }
+            let anchor = try dampToward.map(DampingAnchor.init(parsing:)) ?? .zero
             let protectList: [String]? = protect.map { $0 == "none" ? [] : $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             let pruneOptions = PruneOptions(method: parsedMethod, granularity: parsedGranularity, scope: parsedScope,
                                             levels: levels, rescore: target != nil, protect: protectList,
                                             maxLayerSparsity: maxLayerSparsity, accuracyFloor: accuracyFloor, latencyRuns: latencyRuns,
-                                            recover: recovery, damping: damping ?? RecoveryMethod.defaultDamping)
+                                            recover: recovery, damping: damping ?? RecoveryMethod.defaultDamping, dampingAnchor: anchor)
             let graph = try ModelLoader.load(options.model, limits: options.limits)
             var data: CalibrationData? = nil
             if let calib {
@@ -172,8 +177,8 @@ struct PruneCommand: ParsableCommand {
     /// (vs the dense layer, on the calibration samples) with masked and with re-fitted weights.
     private func printRecovery(_ rec: ReconstructionReport) {
         let levels = Set(rec.layers.map(\.level)).count
-        print(String(format: "recovery: %@ (damping %g) re-fitted %d layer%@ at %d level%@ on %d calibration samples, no labels, in %.1f s",
-                     rec.method.rawValue, rec.damping, Set(rec.layers.map(\.weight)).count, Set(rec.layers.map(\.weight)).count == 1 ? "" : "s",
+        print(String(format: "recovery: %@ (damping %g towards %@) re-fitted %d layer%@ at %d level%@ on %d calibration samples, no labels, in %.1f s",
+                     rec.method.rawValue, rec.damping, rec.anchor.rawValue, Set(rec.layers.map(\.weight)).count, Set(rec.layers.map(\.weight)).count == 1 ? "" : "s",
                      levels, levels == 1 ? "" : "s", rec.samples, rec.seconds))
         for l in rec.layers {
             var notes: [String] = []

@@ -41,7 +41,7 @@ final class CLIReconstructTests: XCTestCase {
         let recovery: Recovery?
         struct Level: Decodable { let level: Int; let sparsity: Double; let accuracy: Double? }
         struct Recovery: Decodable {
-            let method: String, damping: Double, samples: Int, skipped: [String], seconds: Double
+            let method: String, damping: Double, anchor: String, samples: Int, skipped: [String], seconds: Double
             let layers: [Layer]
             struct Layer: Decodable {
                 let level: Int, node: String, weight: String, bias: String?
@@ -72,6 +72,7 @@ final class CLIReconstructTests: XCTestCase {
         let rec = try XCTUnwrap(r.recovery)
         XCTAssertEqual(rec.method, "reconstruct")
         XCTAssertEqual(rec.damping, 0.01)
+        XCTAssertEqual(rec.anchor, "zero", "the default: ridge, as in the issue's formula")
         XCTAssertEqual(rec.samples, 1437)
         XCTAssertEqual(rec.skipped, [])
         XCTAssertEqual(rec.layers.count, 6, "3 layers x 2 levels")
@@ -110,10 +111,16 @@ final class CLIReconstructTests: XCTestCase {
         let text = try edgeprune(["prune", mlp, "--ladder", "0.9,0.95", "--protect", "none", "--calib", calibMLP, "--latency-runs", "0",
                                   "--recover", "reconstruct", "--damping", "0.5", "-o", path("damped.epm")])
         XCTAssertEqual(text.status, 0, text.summary)
-        XCTAssertTrue(text.stdout.contains("recovery: reconstruct (damping 0.5) re-fitted 3 layers at 2 levels on 1437 calibration samples, no labels"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("recovery: reconstruct (damping 0.5 towards zero) re-fitted 3 layers at 2 levels on 1437 calibration samples, no labels"), text.stdout)
         XCTAssertTrue(text.stdout.contains("  level 2 /net/net.2/Gemm: output error "), text.stdout)
         let damped = try ModelLoader.load(path("damped.epm"))
         XCTAssertNotEqual(damped.ladder!.levelWeights[2], ladder.levelWeights[2], "a larger damping gives other weights")
+
+        // --damp-toward dense: the reports name the anchor; the fit differs from the ridge one.
+        let anchored = try edgeprune(["prune", mlp] + common + ["--recover", "reconstruct", "--damp-toward", "dense", "-o", path("anchored.epm")])
+        XCTAssertEqual(anchored.status, 0, anchored.summary)
+        XCTAssertEqual(try JSONDecoder().decode(PruneJSON.self, from: Data(anchored.stdout.utf8)).recovery?.anchor, "dense")
+        XCTAssertNotEqual(try ModelLoader.load(path("anchored.epm")).ladder!.levelWeights[2], ladder.levelWeights[2])
     }
 
     /// Every case fails with one clear line, writes no output and leaves an existing one alone.
@@ -141,6 +148,8 @@ final class CLIReconstructTests: XCTestCase {
             (["prune", mlp] + base + ["--recover", "reconstruct", "--calib", calibMLP, "--damping", "nan"], ["--damping must be a finite number > 0, got nan"]),
             (["prune", mlp] + base + ["--recover", "reconstruct", "--calib", calibMLP, "--damping", "inf"], ["--damping must be a finite number > 0, got inf"]),
             (["prune", mlp] + base + ["--damping", "0.1"], ["--damping needs --recover reconstruct"]),
+            (["prune", mlp] + base + ["--damp-toward", "dense"], ["--damp-toward needs --recover reconstruct"]),
+            (["prune", mlp] + base + ["--recover", "reconstruct", "--calib", calibMLP, "--damp-toward", "one"], ["unknown damping anchor 'one' (zero, dense)"]),
             (["prune", mlp] + base + ["--recover", "reconstruct", "--calib", path("empty.npy")], ["calibration data has shape [0,64]"]),
             (["prune", cnn, "--ladder", "0.5", "--granularity", "channel", "--recover", "reconstruct", "--calib", calibCNN], ["channel ladders"]),
             (["prune", path("sqrt.epm"), "--ladder", "0.5", "--protect", "none", "--recover", "reconstruct", "--calib", path("negative.npy")],

@@ -32,11 +32,13 @@ public struct PruneOptions: Sendable {
     public var recover: RecoveryMethod?
     /// Reconstruction damping: lambda = damping x mean diagonal of each layer's Gram matrix.
     public var damping: Double
+    /// What reconstruction's damping pulls the kept weights towards.
+    public var dampingAnchor: DampingAnchor
 
     public init(method: ImportanceMethod = .magnitude, granularity: Granularity = .unstructured, scope: PruneScope = .global,
                 levels: [Double], rescore: Bool = false, protect: [String]? = nil, maxLayerSparsity: Double = 0.99,
                 accuracyFloor: Double? = nil, latencyRuns: Int = 100, recover: RecoveryMethod? = nil,
-                damping: Double = RecoveryMethod.defaultDamping) {
+                damping: Double = RecoveryMethod.defaultDamping, dampingAnchor: DampingAnchor = .zero) {
         self.method = method
         self.granularity = granularity
         self.scope = scope
@@ -48,6 +50,7 @@ public struct PruneOptions: Sendable {
         self.latencyRuns = latencyRuns
         self.recover = recover
         self.damping = damping
+        self.dampingAnchor = dampingAnchor
     }
 
     /// Rejects combinations that cannot work, before any work is done.

@@ -110,7 +110,7 @@ public enum Pruner {
             laddered.ladder = SparsityLadder(method: options.method.rawValue, granularity: options.granularity.description,
                                              scope: options.scope.rawValue,
                                              levels: (0...options.levels.count).map { _ in LadderLevel(sparsity: 0) }, codes: codes)
-            (levelWeights, recovery) = try LayerReconstruction.reconstruct(laddered, data: data, options: .init(damping: options.damping),
+            (levelWeights, recovery) = try LayerReconstruction.reconstruct(laddered, data: data, options: .init(damping: options.damping, anchor: options.dampingAnchor),
                                                                            makeSession: makeSession, progress: progress)
         }
         return try measure(graph, options: options, units: units, layers: layers, codes: codes, levelWeights: levelWeights,

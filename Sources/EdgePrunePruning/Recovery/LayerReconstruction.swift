@@ -33,10 +33,13 @@ import Foundation
 public enum LayerReconstruction {
     public struct Options: Sendable {
         public var damping: Double
+        /// What the damping pulls the solution towards.
+        public var anchor: DampingAnchor
         /// Calibration samples per inference batch while reading activations.
         public var batch: Int
-        public init(damping: Double = RecoveryMethod.defaultDamping, batch: Int = 64) {
+        public init(damping: Double = RecoveryMethod.defaultDamping, anchor: DampingAnchor = .zero, batch: Int = 64) {
             self.damping = damping
+            self.anchor = anchor
             self.batch = batch
         }
     }
@@ -97,7 +100,7 @@ public enum LayerReconstruction {
                                                           makeSession: makeSession)[t.layer.input]!
                 let fit = try refit(t, codes: codes, level: level, inputs: inputs, targets: denseOutputs[t.output]!,
                                     weight: graph.initializers[t.layer.weight]!, bias: t.bias.map { graph.initializers[$0]! },
-                                    damping: options.damping)
+                                    damping: options.damping, anchor: options.anchor)
                 let w = graph.initializers[t.layer.weight]!
                 current.initializers[t.layer.weight] = Tensor(fit.weight, shape: w.shape)
                 var kept: [Float] = []
@@ -113,7 +116,7 @@ public enum LayerReconstruction {
             }
             levelWeights[level] = weights
         }
-        let report = ReconstructionReport(method: .reconstruct, damping: options.damping, samples: data.samples, layers: layerReports,
+        let report = ReconstructionReport(method: .reconstruct, damping: options.damping, anchor: options.anchor, samples: data.samples, layers: layerReports,
                                           skipped: skipped, seconds: Date().timeIntervalSince(started))
         return (levelWeights, report)
     }
@@ -162,7 +165,7 @@ public enum LayerReconstruction {
 
     /// One layer at one level: the damped least-squares fit of every output row.
     static func refit(_ t: Target, codes: [UInt8], level: Int, inputs: LayerActivations.Matrix, targets: LayerActivations.Matrix,
-                      weight: Tensor, bias: Tensor?, damping: Double) throws -> Fit {
+                      weight: Tensor, bias: Tensor?, damping: Double, anchor: DampingAnchor) throws -> Fit {
         let layer = t.layer
         guard inputs.width == layer.cols else {
             throw EdgePruneError(.unsupported, "layer '\(layer.node)': input '\(layer.input)' has last dimension \(inputs.width); the weight has \(layer.cols) inputs")
@@ -225,7 +228,10 @@ public enum LayerReconstruction {
                         var l = lambda
                         for attempt in 0...3 {
                             var a = a0, s = rhs
-                            for i in 0..<k where columns[i] != cols || attempt > 0 { a[i * k + i] += l }
+                            for i in 0..<k where columns[i] != cols || attempt > 0 {
+                                a[i * k + i] += l
+                                if anchor == .dense { s[i] += l * masked[i] }
+                            }
                             if LeastSquares.choleskySolve(&a, &s, m: k) { solution = s; break }
                             result.retried = true
                             l *= 10

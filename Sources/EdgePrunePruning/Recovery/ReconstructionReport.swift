@@ -24,6 +24,24 @@ public enum RecoveryMethod: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// What reconstruction's damping pulls a row's solution towards.
+public enum DampingAnchor: String, Sendable, CaseIterable, Codable {
+    /// (X̂ᵀX̂ + λI) w = X̂ᵀy: ridge regression, small weights preferred; a weight whose input is
+    /// never non-zero on the calibration data is set to 0.
+    case zero
+    /// (X̂ᵀX̂ + λI) w = X̂ᵀy + λ w_dense: the kept weights are pulled towards their dense values
+    /// (SparseGPT's damped-Hessian objective ||X̂(w - w_dense)||² + λ||w - w_dense||² when X̂ = X);
+    /// directions the calibration data never excites keep their dense values.
+    case dense
+
+    public init(parsing text: String) throws {
+        guard let a = DampingAnchor(rawValue: text) else {
+            throw EdgePruneError(.input, "unknown damping anchor '\(text)' (\(DampingAnchor.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self = a
+    }
+}
+
 /// What a reconstruction did, for the prune report.
 public struct ReconstructionReport: Sendable, Codable, Equatable {
     /// One layer re-fitted at one level. Errors are squared output errors against the dense
@@ -49,6 +67,7 @@ public struct ReconstructionReport: Sendable, Codable, Equatable {
 
     public var method: RecoveryMethod
     public var damping: Double
+    public var anchor: DampingAnchor
     /// Calibration samples, and the rows they make per layer (samples x positions).
     public var samples: Int
     public var layers: [Layer]

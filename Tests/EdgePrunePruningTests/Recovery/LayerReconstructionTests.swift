@@ -92,6 +92,28 @@ final class LayerReconstructionTests: XCTestCase {
         XCTAssertLessThan(report.layers[0].reconstructedError, 1e-6)
     }
 
+    /// An input that is zero in every calibration sample carries no information about its weight:
+    /// the ridge fit (anchor zero) sets that weight to 0, the dense anchor keeps its dense value.
+    /// Where the data does pin the weights down, both give the exact fit (up to the damping).
+    func testDampingAnchorDecidesWeightsTheDataDoesNotSee() throws {
+        let w: [[Float]] = [[0.5, -1.0, 0.25, 2.0]]
+        var g = EvaluationTestKit.gemm(w[0], outputs: 1, inputs: 4, bias: [0.1])
+        g.ladder = SparsityLadder(method: "test", granularity: "unstructured", scope: "layer",
+                                  levels: [LadderLevel(sparsity: 0), LadderLevel(sparsity: 0.25)], codes: ["W": [0, 0, 0, 1]])
+        let a = EvaluationTestKit.values(30, seed: 3), b = EvaluationTestKit.values(30, seed: 4)
+        var x: [Float] = []
+        for n in 0..<30 { x += [a[n], b[n], 0, a[n] + b[n]] }  // x2 never non-zero; x3 = x0 + x1
+        let data = try CalibrationData(inputs: Tensor(x, shape: [30, 4]), labels: nil, for: g)
+        for anchor in DampingAnchor.allCases {
+            let (weights, report) = try LayerReconstruction.reconstruct(g, data: data, options: .init(damping: 1e-6, anchor: anchor))
+            let kept = try XCTUnwrap(weights[1]?["W"])
+            XCTAssertEqual(report.anchor, anchor)
+            XCTAssertEqual(kept[0], 2.5, accuracy: 1e-3, "\(anchor): x3's weight folds into x0's")
+            XCTAssertEqual(kept[1], 1.0, accuracy: 1e-3, "\(anchor): and into x1's")
+            XCTAssertEqual(kept[2], anchor == .zero ? 0 : 0.25, "\(anchor): the unseen input's weight")
+        }
+    }
+
     /// On the digits MLP with every layer pruned at two levels: on the inputs each layer was fitted
     /// on (the level's model with the earlier layers re-fitted), its re-fitted weights reproduce
     /// the dense layer's outputs at least as well as the masked weights with the dense bias, and
