@@ -9,6 +9,8 @@ enum LayerActivations {
         let width: Int
         /// Row-major [rows, width].
         let values: [Float]
+        /// The value's shape with all calibration samples on axis 0.
+        let shape: [Int]
     }
 
     /// Runs `graph` (its ladder dropped: the caller passes the level it wants) over `data` with
@@ -28,7 +30,7 @@ enum LayerActivations {
         }
         let session = try makeSession(g)
         let info = session.inputs[0]
-        var collected: [String: (width: Int, values: [Float])] = [:]
+        var collected: [String: (shape: [Int], values: [Float])] = [:]
         var start = 0
         while start < data.samples {
             let b = min(batch, data.samples - start)
@@ -40,11 +42,12 @@ enum LayerActivations {
                 guard t.dtype == .float32, t.rank >= 1, t.count > 0 else {
                     throw EdgePruneError(.unsupported, "\(what): activation '\(name)' is \(t.type); reconstruction needs a non-empty f32 value")
                 }
-                let width = t.shape.last!
-                var acc = collected[name] ?? (width, [])
-                guard acc.width == width else {
-                    throw EdgePruneError(.unsupported, "\(what): activation '\(name)' changes width from \(acc.width) to \(width) between batches")
+                let rest = Array(t.shape.dropFirst())
+                var acc = collected[name] ?? ([0] + rest, [])
+                guard Array(acc.shape.dropFirst()) == rest, t.rank >= 2, t.shape[0] == b else {
+                    throw EdgePruneError(.unsupported, "\(what): activation '\(name)' is \(t.type) for a batch of \(b); reconstruction needs [batch, ...] values of one shape")
                 }
+                acc.shape[0] += b
                 let p = t.pointer(as: Float.self)
                 let buffer = UnsafeBufferPointer(start: p, count: t.count)
                 if let bad = buffer.firstIndex(where: { !$0.isFinite }) {
@@ -56,6 +59,9 @@ enum LayerActivations {
             }
             start += b
         }
-        return collected.mapValues { Matrix(rows: $0.values.count / $0.width, width: $0.width, values: $0.values) }
+        return collected.mapValues {
+            let width = $0.shape.last!
+            return Matrix(rows: $0.values.count / max(width, 1), width: width, values: $0.values, shape: $0.shape)
+        }
     }
 }

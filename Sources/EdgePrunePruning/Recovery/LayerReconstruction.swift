@@ -25,9 +25,11 @@ import Foundation
 /// - a layer without a bias input (MatMul, Gemm without C) is fitted without an intercept: the
 ///   graph is not changed to add one, so its mean output shift is only what the weights can fit.
 ///   A bias added by a separate Add node after a MatMul stays dense;
-/// - only Gemm (transA = 0, alpha = beta = 1) and MatMul with a 2-D constant weight are re-fitted.
-///   Conv layers are skipped (reported): im2col reconstruction is not implemented yet. Layers
-///   without codes (protected) are left alone; their inputs still flow from the re-fitted layers.
+/// - Gemm (transA = 0, alpha = beta = 1), MatMul with a 2-D constant weight, and 2-D Conv with
+///   explicit pads (any groups, depthwise included) are re-fitted. A Conv's calibration rows are
+///   its im2col patches (every output position of every sample), and each group is a separate
+///   problem over its own input channels x kernel positions. Layers without codes (protected)
+///   are left alone; their inputs still flow from the re-fitted layers.
 /// Level 0 (the stored model) is never changed; every level is reconstructed on its own, from
 /// its masks alone, so the ladder's kept sets stay nested and its levels independent.
 public enum LayerReconstruction {
@@ -126,6 +128,8 @@ public enum LayerReconstruction {
         let layer: PrunableLayer
         let output: String
         let bias: String?
+        /// Set for a Conv: its window, read from the node's attributes.
+        var conv: ConvWindow? = nil
 
         struct Reason: Error { let message: String }
 
@@ -151,8 +155,23 @@ public enum LayerReconstruction {
                 return .success(Target(layer: layer, output: node.outputs[0], bias: c))
             case "MatMul":
                 return .success(Target(layer: layer, output: node.outputs[0], bias: nil))
+            case "Conv":
+                let window: ConvWindow
+                switch ConvWindow.make(node, weightShape: graph.initializers[layer.weight]!.shape) {
+                case .success(let w): window = w
+                case .failure(let why): return .failure(Reason(message: why.message))
+                }
+                guard node.inputs.count >= 3, !node.inputs[2].isEmpty else {
+                    return .success(Target(layer: layer, output: node.outputs[0], bias: nil, conv: window))
+                }
+                let c = node.inputs[2]
+                guard let t = graph.initializers[c], t.dtype == .float32, t.count == layer.rows,
+                      graph.nodes.filter({ $0.inputs.contains(c) }).count == 1, graph.ladder?.codes[c] == nil else {
+                    return .failure(Reason(message: "its bias '\(c)' is not an f32 initializer of one value per output read only by this layer"))
+                }
+                return .success(Target(layer: layer, output: node.outputs[0], bias: c, conv: window))
             default:
-                return .failure(Reason(message: "\(node.opType) reconstruction (im2col patches) is not implemented yet; its weights stay masked"))
+                return .failure(Reason(message: "\(node.opType) layers are not reconstructed; its weights stay masked"))
             }
         }
     }
@@ -163,120 +182,39 @@ public enum LayerReconstruction {
         let report: ReconstructionReport.Layer
     }
 
-    /// One layer at one level: the damped least-squares fit of every output row.
+    /// One layer at one level: the damped least-squares fit of every output row, per group of
+    /// rows that read the same columns (one group for Gemm/MatMul; a Conv's groups).
     static func refit(_ t: Target, codes: [UInt8], level: Int, inputs: LayerActivations.Matrix, targets: LayerActivations.Matrix,
                       weight: Tensor, bias: Tensor?, damping: Double, anchor: DampingAnchor) throws -> Fit {
         let layer = t.layer
-        guard inputs.width == layer.cols else {
-            throw EdgePruneError(.unsupported, "layer '\(layer.node)': input '\(layer.input)' has last dimension \(inputs.width); the weight has \(layer.cols) inputs")
-        }
-        guard targets.width == layer.rows, targets.rows == inputs.rows else {
-            throw EdgePruneError(.unsupported, "layer '\(layer.node)': output '\(t.output)' is \(targets.rows) x \(targets.width); want \(inputs.rows) x \(layer.rows)")
-        }
-        let hasBias = bias != nil
-        let cols = layer.cols, m = cols + (hasBias ? 1 : 0), n = inputs.rows
-        let x = ColumnMatrix(rowMajor: inputs.values, rows: n, cols: cols)
-        let y = ColumnMatrix(rowMajor: targets.values, rows: n, cols: layer.rows)
-        let gram = LeastSquares.gram(x, bias: hasBias)
-        let cross = LeastSquares.cross(x, y, bias: hasBias)
-        var meanDiagonal = 0.0
-        for c in 0..<cols { meanDiagonal += gram[c * m + c] }
-        meanDiagonal /= Double(max(cols, 1))
-        // All-zero inputs (a dead layer): damping alone decides, as an absolute value.
-        let lambda = damping * (meanDiagonal > 0 ? meanDiagonal : 1)
-        var energy = [Double](repeating: 0, count: layer.rows)
-        y.data.withUnsafeBufferPointer { yb in
-            for r in 0..<layer.rows {
-                var s = 0.0
-                for k in 0..<n { s += yb[r * n + k] * yb[r * n + k] }
-                energy[r] = s
+        var fit = RowFit(layer: layer, codes: codes, level: level, dense: weight.floats, denseBias: bias?.floats,
+                         damping: damping, anchor: anchor)
+        var calibrationRows = 0
+        if let conv = t.conv {
+            let patches = try ConvPatches(conv, layer: layer, input: inputs, output: targets, output: t.output)
+            calibrationRows = patches.positions
+            for g in 0..<layer.groups {
+                let (x, y) = patches.group(g)
+                fit.solve(x: x, y: y, firstRow: g * (layer.rows / layer.groups))
             }
-        }
-
-        let dense = weight.floats
-        let denseBias = bias?.floats
-        var outWeight = [Float](repeating: 0, count: layer.count)
-        var outBias = denseBias
-        struct RowResult { var retried = false, failed = false, maskedBetter = false, maskedError = 0.0, error = 0.0 }
-        var results = [RowResult](repeating: RowResult(), count: layer.rows)
-        outWeight.withUnsafeMutableBufferPointer { wb in
-            results.withUnsafeMutableBufferPointer { rb in
-                let w = UncheckedBox(wb.baseAddress!), res = UncheckedBox(rb.baseAddress!)
-                var biasStorage = outBias ?? []
-                biasStorage.withUnsafeMutableBufferPointer { bb in
-                    let b = UncheckedBox(bb.baseAddress)
-                    LeastSquares.parallelFor(layer.rows) { r in
-                        var kept: [Int] = []
-                        for c in 0..<cols where SparsityLadder.kept(code: codes[layer.index(row: r, col: c)], level: level) { kept.append(c) }
-                        let columns = kept + (hasBias ? [cols] : [])
-                        let k = columns.count
-                        guard k > 0 else {
-                            // Nothing kept and no bias: the row outputs 0 either way.
-                            res.value[r] = RowResult(maskedError: energy[r], error: energy[r])
-                            return
-                        }
-                        var a0 = [Double](repeating: 0, count: k * k)
-                        var rhs = [Double](repeating: 0, count: k)
-                        var masked = [Double](repeating: 0, count: k)
-                        for (i, ci) in columns.enumerated() {
-                            for (j, cj) in columns.enumerated() { a0[i * k + j] = gram[ci * m + cj] }
-                            rhs[i] = cross[r * m + ci]
-                            masked[i] = ci == cols ? Double(denseBias![r]) : Double(dense[layer.index(row: r, col: ci)])
-                        }
-                        var result = RowResult()
-                        var solution: [Double]? = nil
-                        var l = lambda
-                        for attempt in 0...3 {
-                            var a = a0, s = rhs
-                            for i in 0..<k where columns[i] != cols || attempt > 0 {
-                                a[i * k + i] += l
-                                if anchor == .dense { s[i] += l * masked[i] }
-                            }
-                            if LeastSquares.choleskySolve(&a, &s, m: k) { solution = s; break }
-                            result.retried = true
-                            l *= 10
-                        }
-                        // Squared error against the targets, up to the constant y^T y.
-                        func error(_ v: [Double]) -> Double {
-                            var e = 0.0
-                            for i in 0..<k {
-                                var av = 0.0
-                                for j in 0..<k { av += a0[i * k + j] * v[j] }
-                                e += v[i] * av - 2 * v[i] * rhs[i]
-                            }
-                            return e
-                        }
-                        let maskedError = error(masked)
-                        result.maskedError = max(energy[r] + maskedError, 0)
-                        var chosen = masked
-                        if let solution {
-                            let e = error(solution)
-                            if e <= maskedError && solution.allSatisfy({ Float($0).isFinite }) {
-                                chosen = solution
-                                result.error = max(energy[r] + e, 0)
-                            } else {
-                                result.maskedBetter = true
-                                result.error = result.maskedError
-                            }
-                        } else {
-                            result.failed = true
-                            result.error = result.maskedError
-                        }
-                        for (i, ci) in columns.enumerated() {
-                            if ci == cols { b.value![r] = Float(chosen[i]) } else { w.value[layer.index(row: r, col: ci)] = Float(chosen[i]) }
-                        }
-                        res.value[r] = result
-                    }
-                }
-                if hasBias { outBias = biasStorage }
+        } else {
+            guard inputs.width == layer.cols else {
+                throw EdgePruneError(.unsupported, "layer '\(layer.node)': input '\(layer.input)' has last dimension \(inputs.width); the weight has \(layer.cols) inputs")
             }
+            guard targets.width == layer.rows, targets.rows == inputs.rows else {
+                throw EdgePruneError(.unsupported, "layer '\(layer.node)': output '\(t.output)' is \(targets.rows) x \(targets.width); want \(inputs.rows) x \(layer.rows)")
+            }
+            calibrationRows = inputs.rows
+            fit.solve(x: ColumnMatrix(rowMajor: inputs.values, rows: inputs.rows, cols: layer.cols),
+                      y: ColumnMatrix(rowMajor: targets.values, rows: inputs.rows, cols: layer.rows), firstRow: 0)
         }
-        let total = max(energy.reduce(0, +), .leastNormalMagnitude)
+        let results = fit.results
+        let total = max(results.reduce(0) { $0 + $1.energy }, .leastNormalMagnitude)
         let report = ReconstructionReport.Layer(
-            level: level, node: layer.node, weight: layer.weight, bias: t.bias, calibrationRows: n,
+            level: level, node: layer.node, weight: layer.weight, bias: t.bias, calibrationRows: calibrationRows,
             maskedError: results.reduce(0) { $0 + $1.maskedError } / total, reconstructedError: results.reduce(0) { $0 + $1.error } / total,
             retriedRows: results.filter(\.retried).count, failedRows: results.filter(\.failed).count,
             maskedBetterRows: results.filter(\.maskedBetter).count)
-        return Fit(weight: outWeight, bias: outBias, report: report)
+        return Fit(weight: fit.weight, bias: fit.bias, report: report)
     }
 }

@@ -10,6 +10,13 @@ struct ColumnMatrix: Sendable {
     let cols: Int
     var data: [Double]
 
+    init(rows: Int, cols: Int, data: [Double]) {
+        precondition(data.count == rows * cols)
+        self.rows = rows
+        self.cols = cols
+        self.data = data
+    }
+
     /// A row-major [rows, cols] block of Floats, transposed to columns.
     init(rowMajor values: [Float], rows: Int, cols: Int) {
         self.rows = rows

@@ -249,8 +249,8 @@ final class LayerReconstructionTests: XCTestCase {
     }
 
     /// A layer whose input holds a NaN (sqrt of a negative input) stops reconstruction with the
-    /// layer, the level and the sample named; Conv layers are skipped with a reason.
-    func testNonFiniteActivationsAreRefusedAndConvIsSkipped() throws {
+    /// level and the sample named.
+    func testNonFiniteActivationsAreRefused() throws {
         var g = Self.layer([[1, 2], [3, 4]], bias: [0, 0], pruned: [(0, 1)])
         g.nodes[0].inputs[0] = "s"
         g.nodes.insert(Node(name: "sqrt", opType: "Sqrt", inputs: ["x"], outputs: ["s"]), at: 0)
@@ -262,14 +262,78 @@ final class LayerReconstructionTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("dense model at level 0: activation"), "\($0)")
             XCTAssertTrue("\($0)".contains("for calibration sample 2; reconstruction needs finite activations"), "\($0)")
         }
+    }
 
+    /// im2col is the runtime's convolution: for grouped (stride 2, pads 1) and depthwise (dilation
+    /// 2, asymmetric pads) Convs, every group's patches times the dense weights plus the bias give
+    /// the Conv's output at every position of every sample.
+    func testConvPatchesReproduceTheConvolution() throws {
+        let cases: [(w: [Int], group: Int, attrs: [String: Attribute])] = [
+            ([4, 2, 3, 3], 2, ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]),
+            ([4, 1, 3, 3], 4, ["dilations": .ints([2, 2]), "pads": .ints([2, 1, 0, 2])]),
+        ]
+        for (shape, group, attrs) in cases {
+            var attributes = attrs
+            attributes["group"] = .int(group)
+            let wCount = shape.reduce(1, *)
+            let g = Graph(name: "conv", nodes: [Node(name: "c", opType: "Conv", inputs: ["x", "W", "b"], outputs: ["y"], attributes: attributes)],
+                          inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.symbolic("N"), .fixed(4), .fixed(7), .fixed(6)])],
+                          outputs: [ValueInfo(name: "y", dtype: .float32, dims: [])],
+                          initializers: ["W": Tensor(EvaluationTestKit.values(wCount, seed: 5), shape: shape),
+                                         "b": Tensor(EvaluationTestKit.values(4, seed: 6), shape: [4])])
+            let data = try CalibrationData(inputs: Tensor(EvaluationTestKit.values(3 * 4 * 7 * 6, seed: 7), shape: [3, 4, 7, 6]), labels: nil, for: g)
+            let layer = PrunableLayers.find(g)[0]
+            let target = try LayerReconstruction.Target.make(layer, graph: g).get()
+            let acts = try LayerActivations.capture(g, values: ["x", "y"], data: data, what: "test", level: 0,
+                                                    makeSession: { try InferenceSession(graph: $0) })
+            let patches = try ConvPatches(target.conv!, layer: layer, input: acts["x"]!, output: acts["y"]!, output: "y")
+            XCTAssertEqual(patches.positions, 3 * acts["y"]!.shape[2] * acts["y"]!.shape[3])
+            let w = g.initializers["W"]!.floats, b = g.initializers["b"]!.floats
+            let opg = layer.rows / group
+            var worst = 0.0
+            for gi in 0..<group {
+                let (x, y) = patches.group(gi)
+                for o in 0..<opg {
+                    let r = gi * opg + o
+                    for p in 0..<x.rows {
+                        var s = Double(b[r])
+                        for c in 0..<layer.cols { s += x.data[c * x.rows + p] * Double(w[layer.index(row: r, col: c)]) }
+                        worst = max(worst, abs(s - y.data[o * y.rows + p]))
+                    }
+                }
+            }
+            XCTAssertGreaterThan(patches.positions, 3 * 4, "group \(group): a real output plane")
+            XCTAssertLessThan(worst, 1e-4, "group \(group): patches x weights = the Conv's output")
+        }
+    }
+
+    /// The digits CNN (Conv + BatchNorm + Gemm) with every layer pruned: Conv layers are re-fitted
+    /// too, each no worse than masking on its inputs, and the re-fitted level is closer to the
+    /// dense logits than the masked one.
+    func testConvLayersOfTheCNNAreReconstructed() throws {
         let cnn = try PruningTestKit.model("digits_cnn")
-        let cnnData = try PruningTestKit.calib("cnn", graph: cnn, labels: false, limit: 64)
-        let laddered = EvaluationTestKit.magnitudeLadder(cnn, sparsities: [0.5])
-        let (weights, report) = try LayerReconstruction.reconstruct(laddered, data: cnnData)
-        XCTAssertFalse(report.skipped.isEmpty)
-        XCTAssertTrue(report.skipped.allSatisfy { $0.contains("Conv reconstruction (im2col patches) is not implemented yet") }, "\(report.skipped)")
-        XCTAssertFalse(report.layers.isEmpty, "the CNN's Gemm layers are re-fitted")
-        for name in weights[1]!.keys { XCTAssertFalse(report.skipped.contains { $0.contains(name) }) }
+        let data = try PruningTestKit.calib("cnn", graph: cnn, labels: false, limit: 128)
+        var g = EvaluationTestKit.magnitudeLadder(cnn, sparsities: [0.8])
+        let (weights, report) = try LayerReconstruction.reconstruct(g, data: data)
+        XCTAssertEqual(report.skipped, [])
+        let convs = PrunableLayers.find(cnn).filter { $0.opType == "Conv" }
+        XCTAssertFalse(convs.isEmpty)
+        for c in convs {
+            let r = try XCTUnwrap(report.layers.first { $0.weight == c.weight }, "\(c.node) re-fitted")
+            XCTAssertLessThanOrEqual(r.reconstructedError, r.maskedError, c.node)
+            XCTAssertLessThan(r.reconstructedError, r.maskedError * 0.9, "\(c.node): the fit gains something")
+            XCTAssertNotNil(weights[1]?[c.weight])
+        }
+        g.ladder!.levelWeights = weights
+        try g.ladder!.validate(against: g)
+        let logits = cnn.outputs[0].name
+        func logitError(_ graph: Graph) throws -> Double {
+            let out = try LayerActivations.capture(graph, values: [logits], data: data, what: "test", level: 1,
+                                                   makeSession: { try InferenceSession(graph: $0) })[logits]!
+            let dense = try LayerActivations.capture(cnn, values: [logits], data: data, what: "test", level: 0,
+                                                     makeSession: { try InferenceSession(graph: $0) })[logits]!
+            return zip(out.values, dense.values).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        }
+        XCTAssertLessThan(try logitError(try g.atLadderLevel(1)), try logitError(try plainLevel(g, 1)))
     }
 }
