@@ -13,7 +13,9 @@ import Foundation
 ///     (X̂_S^T X̂_S + λ I) w = X̂_S^T y_r,   λ = damping × mean(diag(X̂^T X̂))
 ///
 /// is solved by Cholesky in Double on the gathered Gram submatrix (the full Gram and X̂^T Y are
-/// computed once per layer and level). Design choices:
+/// computed once per layer, level and group). With `anchor: .dense` the right side gains
+/// λ w_dense,S, pulling the kept weights towards their dense values instead of 0 (DampingAnchor).
+/// Design choices:
 /// - the ones column (bias) is not damped on the first attempt: with the weight columns damped
 ///   the system is already positive definite, and damping the intercept would pull it to 0;
 /// - a failed factorisation (non-positive pivot) is retried with λ × 10, up to 3 times, now
