@@ -248,6 +248,28 @@ final class LayerReconstructionTests: XCTestCase {
         XCTAssertThrowsError(try Pruner.prune(model, options: channel, data: data)) { XCTAssertTrue("\($0)".contains("channel ladders"), "\($0)") }
     }
 
+    /// Two identical inputs kept together make a singular Gram matrix (exactly: all-ones columns,
+    /// whose Gram entries are powers of two). A damping far below the rounding of the diagonal
+    /// fails the factorisation at every retry (λ × 10, 3 times): that row keeps its masked
+    /// weights and is reported; nothing is NaN. A usable damping solves every row at once.
+    func testUnsolvableRowsKeepTheirMaskedWeightsAndAreReported() throws {
+        let w: [[Float]] = [[0.5, 0.25], [1.0, -2.0]]
+        let g = Self.layer(w, bias: nil, matmul: true, pruned: [(1, 1)])
+        let data = try CalibrationData(inputs: Tensor([Float](repeating: 1, count: 8), shape: [4, 2]), labels: nil, for: g)
+        let (weights, report) = try LayerReconstruction.reconstruct(g, data: data, options: .init(damping: 1e-30))
+        let r = try XCTUnwrap(report.layers.first)
+        XCTAssertEqual(r.failedRows, 1, "row 0 keeps both identical inputs")
+        XCTAssertEqual(r.retriedRows, 1)
+        // Element order of W [2, 2]: (c0: r0 r1) (c1: r0 r1); row 1's column 1 is pruned.
+        let kept = try XCTUnwrap(weights[1]?["W"])
+        XCTAssertEqual(kept, [0.5, -1.0, 0.25], "row 0 masked (= dense); row 1 folds x1 into x0: 1 - 2 = -1")
+        XCTAssertTrue(kept.allSatisfy(\.isFinite))
+
+        let (_, fine) = try LayerReconstruction.reconstruct(g, data: data)
+        XCTAssertEqual(fine.layers[0].failedRows, 0)
+        XCTAssertEqual(fine.layers[0].retriedRows, 0)
+    }
+
     /// A layer whose input holds a NaN (sqrt of a negative input) stops reconstruction with the
     /// level and the sample named.
     func testNonFiniteActivationsAreRefused() throws {
