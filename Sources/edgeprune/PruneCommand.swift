@@ -21,6 +21,11 @@ struct PruneCommand: ParsableCommand {
               edgeprune prune model.onnx --method activation --granularity block:16x1 --calib x.npy --ladder 0.5,0.8 -o m.epm
               edgeprune prune cnn.onnx --granularity channel --ladder 0.5 --calib x.npy --labels y.npy -o half.epm
               edgeprune prune model.onnx --target 0.9 --steps 5 --calib x.npy --labels y.npy --accuracy-floor 0.95 -o m.epm
+              edgeprune prune model.onnx --ladder 0.9,0.95 --recover reconstruct --calib x.npy -o recovered.epm
+
+            --recover reconstruct re-fits every level's surviving weights and biases, layer by layer, by \
+            damped least squares so the pruned layers reproduce the dense layers' outputs on the \
+            calibration samples (no labels needed); the accuracy column then measures the re-fitted levels.
             """)
 
     @OptionGroup var options: ModelOptions
@@ -61,6 +66,15 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Timed batch-1 runs per level for the ladder's latency column (0: skip).")
     var latencyRuns: Int = 100
 
+    @Option(help: ArgumentHelp("Recover the levels after pruning: reconstruct (label-free layer-wise least-squares re-fit of the kept weights and biases; needs --calib).", valueName: "method"))
+    var recover: String?
+
+    @Option(help: ArgumentHelp("Reconstruction damping: lambda = D x mean diagonal of each layer's input Gram matrix (default \(RecoveryMethod.defaultDamping)).", valueName: "D"))
+    var damping: Double?
+
+    @Option(help: ArgumentHelp("What reconstruction's damping pulls the kept weights towards: zero (ridge) or dense (their dense values, as SparseGPT's damped Hessian does).", valueName: "anchor"))
+    var dampToward: String?
+
     @Option(name: .shortAndLong, help: "Output .epm (written atomically; nothing is written on any error).")
     var output: String
 
@@ -80,6 +94,8 @@ struct PruneCommand: ParsableCommand {
         let model: String, output: String, method: String, granularity: String, scope: String
         let protected: [String], skipped: [String], floorNote: String?
         let levels: [Level]
+        /// Present when --recover was given.
+        let recovery: ReconstructionReport?
         struct Level: Encodable {
             let level: Int, requested: Double?, sparsity: Double, accuracy: Double?, macs: Int, parameters: Int
             let nonzeros: Int, sizeBytes: Int, latencyP50Micros: Double?, layerSparsity: [String: Double]
@@ -94,10 +110,15 @@ struct PruneCommand: ParsableCommand {
                 throw EdgePruneError(.input, "unknown scope '\(scope)' (\(PruneScope.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             let levels = try ladder.map(Schedule.parse) ?? Schedule.cubic(target: target!, steps: steps!)
+            let recovery = try recover.map(RecoveryMethod.init(parsing:))
+            if damping != nil && recovery == nil { throw EdgePruneError(.input, "--damping needs --recover reconstruct") }
+            if dampToward != nil && recovery == nil { throw EdgePruneError(.input, "--damp-toward needs --recover reconstruct") }
+            let anchor = try dampToward.map(DampingAnchor.init(parsing:)) ?? .zero
             let protectList: [String]? = protect.map { $0 == "none" ? [] : $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             let pruneOptions = PruneOptions(method: parsedMethod, granularity: parsedGranularity, scope: parsedScope,
                                             levels: levels, rescore: target != nil, protect: protectList,
-                                            maxLayerSparsity: maxLayerSparsity, accuracyFloor: accuracyFloor, latencyRuns: latencyRuns)
+                                            maxLayerSparsity: maxLayerSparsity, accuracyFloor: accuracyFloor, latencyRuns: latencyRuns,
+                                            recover: recovery, damping: damping ?? RecoveryMethod.defaultDamping, dampingAnchor: anchor)
             let graph = try ModelLoader.load(options.model, limits: options.limits)
             var data: CalibrationData? = nil
             if let calib {
@@ -123,7 +144,7 @@ struct PruneCommand: ParsableCommand {
                     Report.Level(level: i, requested: i == 0 ? nil : outcome.requested[i - 1], sparsity: l.sparsity, accuracy: l.accuracy,
                                  macs: l.macs, parameters: l.parameters, nonzeros: l.nonzeros, sizeBytes: l.sizeBytes,
                                  latencyP50Micros: l.latencyMicros, layerSparsity: l.layerSparsity)
-                })
+                }, recovery: outcome.recovery)
             if json { try CLI.printJSON(report); return }
             printText(report)
         }
@@ -151,5 +172,25 @@ struct PruneCommand: ParsableCommand {
             print("  level \(l.level): " + l.layerSparsity.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
         }
         if let note = r.floorNote { print("note: \(note)") }
+        if let rec = r.recovery { printRecovery(rec) }
+    }
+
+    /// What --recover did: one summary line, then per level and layer the relative output error
+    /// (vs the dense layer, on the calibration samples) with masked and with re-fitted weights.
+    private func printRecovery(_ rec: ReconstructionReport) {
+        let levels = Set(rec.layers.map(\.level)).count
+        print(String(format: "recovery: %@ (damping %g towards %@) re-fitted %d layer%@ at %d level%@ on %d calibration samples, no labels, in %.1f s",
+                     rec.method.rawValue, rec.damping, rec.anchor.rawValue, Set(rec.layers.map(\.weight)).count, Set(rec.layers.map(\.weight)).count == 1 ? "" : "s",
+                     levels, levels == 1 ? "" : "s", rec.samples, rec.seconds))
+        for l in rec.layers {
+            var notes: [String] = []
+            if l.retriedRows > 0 { notes.append("\(l.retriedRows) rows needed more damping") }
+            if l.failedRows > 0 { notes.append("\(l.failedRows) rows unsolvable, kept masked") }
+            if l.maskedBetterRows > 0 { notes.append("\(l.maskedBetterRows) rows kept masked (fitted better)") }
+            print(String(format: "  level %d %@: output error %.4f masked -> %.4f re-fitted%@%@", l.level, l.node, l.maskedError,
+                         l.reconstructedError, l.bias.map { ", bias \($0) re-fitted" } ?? ", no bias",
+                         notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"))
+        }
+        for s in rec.skipped { print("  not re-fitted: \(s)") }
     }
 }

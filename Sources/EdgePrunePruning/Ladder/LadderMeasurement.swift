@@ -29,12 +29,14 @@ extension Pruner {
 
     /// Measures levels 0...n, attaches the ladder, and applies the accuracy floor.
     static func measure(_ graph: Graph, options: PruneOptions, units: [PruningUnits], layers: [PrunableLayer],
-                        codes: [String: [UInt8]], data: CalibrationData?, protected: [String], skipped: [String],
+                        codes: [String: [UInt8]], levelWeights: [Int: [String: [Float]]] = [:], recovery: ReconstructionReport? = nil,
+                        data: CalibrationData?, protected: [String], skipped: [String],
                         makeSession: (Graph) throws -> InferenceSession, progress: Progress?) throws -> PruneOutcome {
         var g = graph
         let n = options.levels.count
         var ladder = SparsityLadder(method: options.method.rawValue, granularity: options.granularity.description,
                                     scope: options.scope.rawValue, levels: (0...n).map { _ in LadderLevel(sparsity: 0) }, codes: codes)
+        ladder.levelWeights = levelWeights  // recovered levels are measured as they will run
         g.ladder = ladder
         let inputs = try data?.inputs ?? zeroSample(graph)
         var reports: [LevelReport] = []
@@ -65,7 +67,7 @@ extension Pruner {
         g.ladder = ladder
         try ladder.validate(against: g)
         return PruneOutcome(graph: g, requested: Array(options.levels.prefix(kept)), reports: reports,
-                            protectedLayers: protected, skipped: skipped, floorNote: floorNote)
+                            protectedLayers: protected, skipped: skipped, floorNote: floorNote, recovery: recovery)
     }
 
     /// Zero fraction at `level` over what pruning could touch: the pruned layers' weights, or for

@@ -30,10 +30,18 @@ public struct PruneOptions: Sendable {
     public var accuracyFloor: Double?
     /// Timed batch-1 runs per level for the ladder's latency column (0: not measured).
     public var latencyRuns: Int
+    /// Recovery applied to every level after the ladder is cut and before it is measured (nil:
+    /// none; the levels are the masked dense weights).
+    public var recover: RecoveryMethod?
+    /// Reconstruction damping: lambda = damping x mean diagonal of each layer's Gram matrix.
+    public var damping: Double
+    /// What reconstruction's damping pulls the kept weights towards.
+    public var dampingAnchor: DampingAnchor
 
     public init(method: ImportanceMethod = .magnitude, granularity: Granularity = .unstructured, scope: PruneScope = .global,
                 levels: [Double], rescore: Bool = false, protect: [String]? = nil, maxLayerSparsity: Double = 0.99,
-                accuracyFloor: Double? = nil, latencyRuns: Int = 100) {
+                accuracyFloor: Double? = nil, latencyRuns: Int = 100, recover: RecoveryMethod? = nil,
+                damping: Double = RecoveryMethod.defaultDamping, dampingAnchor: DampingAnchor = .zero) {
         self.method = method
         self.granularity = granularity
         self.scope = scope
@@ -43,6 +51,9 @@ public struct PruneOptions: Sendable {
         self.maxLayerSparsity = maxLayerSparsity
         self.accuracyFloor = accuracyFloor
         self.latencyRuns = latencyRuns
+        self.recover = recover
+        self.damping = damping
+        self.dampingAnchor = dampingAnchor
     }
 
     /// Rejects combinations that cannot work, before any work is done.
@@ -78,6 +89,15 @@ public struct PruneOptions: Sendable {
         if let floor = accuracyFloor {
             guard floor.isFinite, floor >= 0, floor <= 1 else { throw EdgePruneError(.input, "--accuracy-floor \(floor) is outside [0, 1]") }
             guard hasLabels else { throw EdgePruneError(.input, "--accuracy-floor needs labelled calibration data (--calib and --labels)") }
+        }
+        if recover == .reconstruct {
+            try RecoveryMethod.checkDamping(damping)
+            guard hasData else {
+                throw EdgePruneError(.input, "--recover reconstruct needs calibration data (--calib; labels are not needed)")
+            }
+            if granularity == .channel {
+                throw EdgePruneError(.input, "--recover reconstruct re-fits weight-level ladders (unstructured, block, nm); channel ladders are compacted and not supported yet")
+            }
         }
         guard latencyRuns >= 0 else { throw EdgePruneError(.input, "latency runs must be >= 0") }
     }

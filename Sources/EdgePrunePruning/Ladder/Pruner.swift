@@ -14,6 +14,8 @@ public struct PruneOutcome: Sendable {
     public let skipped: [String]
     /// Set when the accuracy floor cut the ladder short: what happened, in one sentence.
     public let floorNote: String?
+    /// Set when the levels were recovered (`PruneOptions.recover`): what was re-fitted.
+    public let recovery: ReconstructionReport?
 }
 
 /// Builds a nested sparsity ladder for a model: scores, ranks and allocates units level by level
@@ -102,8 +104,19 @@ public enum Pruner {
             }
         }
         progress?("prune", options.levels.count, options.levels.count)
-        return try measure(graph, options: options, units: units, layers: layers, codes: codes, data: data,
-                           protected: protected.map(\.node), skipped: skipped, makeSession: makeSession, progress: progress)
+        var levelWeights: [Int: [String: [Float]]] = [:]
+        var recovery: ReconstructionReport? = nil
+        if options.recover == .reconstruct, let data {
+            var laddered = graph
+            laddered.ladder = SparsityLadder(method: options.method.rawValue, granularity: options.granularity.description,
+                                             scope: options.scope.rawValue,
+                                             levels: (0...options.levels.count).map { _ in LadderLevel(sparsity: 0) }, codes: codes)
+            (levelWeights, recovery) = try LayerReconstruction.reconstruct(laddered, data: data, options: .init(damping: options.damping, anchor: options.dampingAnchor),
+                                                                           makeSession: makeSession, progress: progress)
+        }
+        return try measure(graph, options: options, units: units, layers: layers, codes: codes, levelWeights: levelWeights,
+                           recovery: recovery, data: data, protected: protected.map(\.node), skipped: skipped,
+                           makeSession: makeSession, progress: progress)
     }
 
     /// N:M: in every group of m inputs, all but the `keep` most important weights are pruned.
