@@ -1,0 +1,168 @@
+import EdgePruneCore
+
+/// Post-training int8 quantisation (PTQ) of the Gemm/MatMul layers of a model, pruned or not.
+///
+/// What it produces: the model's optimised graph (folding and activation fusion applied, as an
+/// .epm stores it) with `Int8LinearParams` on every quantisable Gemm/MatMul: the uint8 range of
+/// its input and of its output (after a fused Relu), calibrated by running the f32 model on the
+/// calibration data. The runtime then runs those layers on the int8 kernels, quantising the
+/// weights per output channel (symmetric int8) at prepare; everything else stays f32.
+///
+/// Sparsity ladders: the activation ranges are shared by every level, calibrated over the
+/// activations of all levels together (each level's masked f32 model on the same data): one set
+/// of attributes serves every level, so `Graph.atLadderLevel`, the level switch and the .epm
+/// ladder need nothing new, and no level's activations fall outside the range. Weight scales are
+/// per level: computed at prepare from that level's masked weights, so pruned weights are exactly
+/// 0 in int8 and a level whose surviving weights are smaller gets a finer scale.
+///
+/// Quantisable: Gemm (transA = 0, constant 2-D B, C absent or a constant bias along N) and MatMul
+/// (constant 2-D B, optional fused bias), with no fused activation or a fused Relu. Conv and
+/// everything else stay f32 (listed as skipped with the reason).
+public enum PostTrainingQuantizer {
+    public typealias Progress = (String, Int, Int) -> Void
+
+    public struct Options: Sendable {
+        public var method: RangeMethod
+        /// Calibration batch size.
+        public var batch: Int
+        public init(method: RangeMethod = .minMax, batch: Int = 64) {
+            self.method = method
+            self.batch = batch
+        }
+    }
+
+    public struct Layer: Sendable, Encodable {
+        public let node: String
+        public let opType: String
+        public let inputLo: Float, inputHi: Float
+        public let outputLo: Float, outputHi: Float
+        public let xScale: Float, xZeroPoint: Int32
+        public let yScale: Float, yZeroPoint: Int32
+    }
+
+    public struct Outcome: Sendable {
+        public let graph: Graph
+        public let layers: [Layer]
+        /// "node: reason" for Gemm/MatMul/Conv layers left in f32.
+        public let skipped: [String]
+        /// Ladder levels the ranges were calibrated on.
+        public let levels: Int
+    }
+
+    public static func quantize(_ graph: Graph, data: CalibrationData, options: Options = Options(),
+                                progress: Progress? = nil) throws -> Outcome {
+        guard data.samples > 0 else {
+            throw EdgePruneError(.input, "calibration data is empty (0 samples); give at least one sample")
+        }
+        if case .percentile(let p) = options.method, !(p > 50 && p <= 100) {
+            throw EdgePruneError(.input, "percentile must be in (50, 100], got \(p)")
+        }
+        guard options.batch >= 1 else { throw EdgePruneError(.input, "calibration batch must be >= 1") }
+        if let ladder = graph.ladder, ladder.isStructured {
+            throw EdgePruneError(.unsupported, "int8 quantisation of a channel-pruned ladder is not supported (levels change layer shapes); quantise an exported level instead")
+        }
+        // The graph as the runtime runs it, without earlier quantisation (calibration runs f32).
+        var g = try GraphPasses.optimize(graph)
+        for i in g.nodes.indices { Int8LinearParams.remove(from: &g.nodes[i]) }
+        if let ladder = g.ladder {
+            do { try ladder.validate(against: g) } catch let e as EdgePruneError {
+                throw EdgePruneError(e.kind, "the sparsity ladder does not survive graph optimisation: \(e.message)")
+            }
+        }
+
+        var targets: [Int] = []
+        var skipped: [String] = []
+        for (i, node) in g.nodes.enumerated() where ["Gemm", "MatMul", "Conv"].contains(node.opType) {
+            if let reason = unsupportedReason(node, g) { skipped.append("\(node.name.isEmpty ? node.opType : node.name): \(reason)") } else { targets.append(i) }
+        }
+        guard !targets.isEmpty else {
+            throw EdgePruneError(.unsupported, "the model has no Gemm/MatMul layer int8 quantisation supports" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
+        }
+
+        let inputName = g.runtimeInputs.first?.name ?? ""
+        var wanted: [String] = []
+        for i in targets { wanted.append(g.nodes[i].inputs[0]); wanted.append(g.nodes[i].outputs[0]) }
+        wanted = Array(Set(wanted)).sorted()
+        var ranges = Dictionary(uniqueKeysWithValues: wanted.map { ($0, ActivationRange(method: options.method)) })
+
+        let levelCount = (g.ladder?.topLevel ?? 0) + 1
+        let batches = (data.samples + options.batch - 1) / options.batch
+        for level in 0..<levelCount {
+            var lg = try g.atLadderLevel(level)
+            lg.ladder = nil
+            for name in wanted where name != inputName && !lg.outputs.contains(where: { $0.name == name }) {
+                lg.outputs.append(ValueInfo(name: name, dtype: .float32, dims: []))
+            }
+            let session = try InferenceSession(graph: lg, policy: KernelPolicy(linearFormat: "gemm", convFormat: "gemm"))
+            var start = 0, done = 0
+            while start < data.samples {
+                let b = min(options.batch, data.samples - start)
+                let feed = data.batch(start, b)
+                var outs = try session.run([inputName: feed])
+                outs[inputName] = feed
+                for name in wanted {
+                    guard let t = outs[name], t.dtype == .float32 else {
+                        throw EdgePruneError(.invalidModel, "activation '\(name)' was not produced as f32")
+                    }
+                    let p = t.pointer(as: Float.self)
+                    if let bad = (0..<t.count).first(where: { !p[$0].isFinite }) {
+                        throw EdgePruneError(.input, "activation '\(name)' is \(p[bad]) on calibration sample \(start + bad / max(1, t.count / b)) at level \(level); calibration needs finite activations")
+                    }
+                    ranges[name]!.add(p, t.count)
+                }
+                start += b
+                done += 1
+                progress?(levelCount > 1 ? "calibrate level \(level)" : "calibrate", done, batches)
+            }
+        }
+
+        var layers: [Layer] = []
+        for i in targets {
+            let node = g.nodes[i]
+            let (xlo, xhi) = ranges[node.inputs[0]]!.range()!
+            var (ylo, yhi) = ranges[node.outputs[0]]!.range()!
+            if case .relu? = FusedActivation.read(node) { ylo = 0; yhi = max(yhi, 0) }
+            let x = Int8LinearParams.activation(lo: xlo, hi: xhi)
+            let y = Int8LinearParams.activation(lo: ylo, hi: yhi)
+            let params = Int8LinearParams(xScale: x.scale, xZeroPoint: x.zeroPoint, yScale: y.scale, yZeroPoint: y.zeroPoint)
+            params.write(into: &g.nodes[i])
+            layers.append(Layer(node: node.name, opType: node.opType, inputLo: xlo, inputHi: xhi, outputLo: ylo, outputHi: yhi,
+                                xScale: x.scale, xZeroPoint: x.zeroPoint, yScale: y.scale, yZeroPoint: y.zeroPoint))
+        }
+        g.metadata["edgeprune.quantization"] = "int8 ptq: per-channel symmetric int8 weights, uint8 activations (\(options.method)), \(data.samples) calibration samples, \(levelCount) level\(levelCount == 1 ? "" : "s")"
+        return Outcome(graph: g, layers: layers, skipped: skipped, levels: levelCount)
+    }
+
+    /// Why the runtime cannot run `node` on the int8 kernels (nil: it can).
+    static func unsupportedReason(_ node: Node, _ g: Graph) -> String? {
+        switch node.opType {
+        case "Conv": return "Conv stays f32 (int8 covers Gemm/MatMul)"
+        case "Gemm", "MatMul": break
+        default: return "\(node.opType) stays f32"
+        }
+        guard node.inputs.count >= 2, let w = g.initializers[node.inputs[1]], w.dtype == .float32, w.rank == 2 else {
+            return "weight is not a constant 2-D f32 tensor"
+        }
+        if let f = FusedActivation.read(node) {
+            guard case .relu = f else { return "fused \(f.name) (int8 fuses Relu only)" }
+        } else if node.string(FusedActivation.key) != nil {
+            return "unknown fused activation"
+        }
+        let n: Int
+        if node.opType == "Gemm" {
+            if (node.int("transA") ?? 0) != 0 { return "transA = 1" }
+            n = (node.int("transB") ?? 0) != 0 ? w.shape[0] : w.shape[1]
+            if node.inputs.count > 2, !node.inputs[2].isEmpty, (node.float("beta") ?? 1) != 0 {
+                guard let c = g.initializers[node.inputs[2]], c.dtype == .float32 else { return "C is not a constant" }
+                let padded = [Int](repeating: 1, count: max(0, 2 - c.rank)) + c.shape
+                guard c.rank <= 2, padded[0] == 1, padded[1] == n || padded[1] == 1 else { return "C is not a bias along N" }
+            }
+        } else {
+            n = w.shape[1]
+            if node.inputs.count > 2, !node.inputs[2].isEmpty {
+                guard let c = g.initializers[node.inputs[2]], c.dtype == .float32, c.shape == [n] else { return "bias is not a constant [N] vector" }
+            }
+        }
+        return nil
+    }
+}
