@@ -113,6 +113,15 @@ public enum Int8LinearSelection {
         }
     }
 
+    /// Zero bytes among the int8 weights (branch-free, so it vectorises).
+    static func zeroCount(_ v: [Int8]) -> Int {
+        v.withUnsafeBufferPointer { p in
+            var n = 0
+            for x in p { n &+= x == 0 ? 1 : 0 }
+            return n
+        }
+    }
+
     struct Choice {
         let kernel: UnsafePointer<ep_qs8_linear_kernel>
         let packed: Buffer
@@ -120,16 +129,19 @@ public enum Int8LinearSelection {
     }
 
     static func choose(policy: KernelPolicy, batch: Int, weights w: Int8Weights, xZeroPoint: Int32) throws -> Choice {
-        let zeros = Double(w.values.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(max(w.values.count, 1))
+        let zeros = Double(zeroCount(w.values)) / Double(max(w.values.count, 1))
         let zeroText = String(format1: zeros * 100) + "% zeros"
+        // A forced format (a level switch re-using measured choices) packs only itself.
+        if let name = policy.linearFormat, name.hasPrefix(prefix), name != prefix + "dense",
+           let k = kernel(format: name), let packed = pack(k, w, xZeroPoint: xZeroPoint) {
+            return Choice(kernel: k, packed: packed, why: "\(name), \(zeroText), forced")
+        }
         guard let dense = kernel(format: prefix + "dense"), let densePacked = pack(dense, w, xZeroPoint: xZeroPoint) else {
             throw EdgePruneError(.unsupported, "int8 Linear \(w.rows)x\(w.cols) does not fit the int8 dense format (limits: 2^24 rows, 2^18 columns)")
         }
         if let name = policy.linearFormat, name.hasPrefix(prefix) {
-            if let k = kernel(format: name), let packed = pack(k, w, xZeroPoint: xZeroPoint) {
-                return Choice(kernel: k, packed: packed, why: "\(name), \(zeroText), forced")
-            }
-            return Choice(kernel: dense, packed: densePacked, why: "int8-dense, \(zeroText), \(name) does not fit")
+            let why = name == prefix + "dense" ? "forced" : "\(name) does not fit"
+            return Choice(kernel: dense, packed: densePacked, why: "int8-dense, \(zeroText), \(why)")
         }
         guard batch <= KernelPolicy.maximumFormatBatch else {
             return Choice(kernel: dense, packed: densePacked, why: "int8-dense, \(zeroText), batch \(batch)")
