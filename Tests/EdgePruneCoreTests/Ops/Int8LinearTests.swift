@@ -111,15 +111,18 @@ final class Int8LinearTests: XCTestCase {
             for batch in [1, 3] {
                 for relu in [false, true] {
                     let x = (0..<(batch * cols)).map { _ in rng.float() }
-                    // Output range from the f32 result, as calibration would find it.
-                    var f32 = [Float](repeating: 0, count: batch * rows)
+                    // Output range of the product before any Relu: with Relu the zero point is then
+                    // above 0 and only the kernel's lower clamp keeps negative values out.
+                    var pre = [Float](repeating: 0, count: batch * rows)
                     for b in 0..<batch { for n in 0..<rows {
                         var s = bias[n]
                         for k in 0..<cols { s += w[n * cols + k] * x[b * cols + k] }
-                        f32[b * rows + n] = relu ? max(s, 0) : s
+                        pre[b * rows + n] = s
                     } }
+                    let f32 = relu ? pre.map { max($0, 0) } : pre
                     let xp = Int8LinearParams.activation(lo: x.min()!, hi: x.max()!)
-                    let yp = Int8LinearParams.activation(lo: f32.min()!, hi: f32.max()!)
+                    let yp = Int8LinearParams.activation(lo: pre.min()!, hi: pre.max()!)
+                    XCTAssertGreaterThan(yp.zeroPoint, 0)
                     let params = Int8LinearParams(xScale: xp.scale, xZeroPoint: xp.zeroPoint, yScale: yp.scale, yZeroPoint: yp.zeroPoint)
                     let prepared = try int8Gemm(rows: rows, cols: cols, batch: batch, w: w, bias: bias, params: params, relu: relu,
                                                 policy: KernelPolicy(linearFormat: name))
