@@ -38,6 +38,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Percentile for --method percentile, in (50, 100].")
     var percentile: Double = 99.99
 
+    @Option(help: "Integer labels (.npy), one per calibration sample: also report f32 and int8 accuracy on the calibration data at every level.")
+    var labels: String?
+
     @Option(help: "Calibration batch size.")
     var batch: Int = 64
 
@@ -60,6 +63,7 @@ struct QuantizeCommand: ParsableCommand {
         let model: String, output: String, method: String, samples: Int, levels: Int
         let layers: [PostTrainingQuantizer.Layer]
         let skipped: [String]
+        let check: [QuantizationCheck.Level]?
         let sizeBytes: Int
     }
 
@@ -75,7 +79,8 @@ struct QuantizeCommand: ParsableCommand {
             }
             let data: CalibrationData
             do {
-                data = try CalibrationData(inputs: try InputFiles.fit(raw, to: info, path: calib), labels: nil, for: graph)
+                data = try CalibrationData(inputs: try InputFiles.fit(raw, to: info, path: calib),
+                                           labels: try labels.map(EvaluationInputs.readLabels), for: graph)
             } catch let e as EdgePruneError {
                 throw EdgePruneError(e.kind, "'\(calib)': \(e.message)")
             }
@@ -100,9 +105,16 @@ struct QuantizeCommand: ParsableCommand {
                     throw EdgePruneError(e.kind, "the quantised model does not plan at level \(level): \(e.message)")
                 }
             }
+            var check: [QuantizationCheck.Level]? = nil
+            if labels != nil {
+                let stage = StagedProgress("quantize")
+                check = try QuantizationCheck.compare(f32: graph, int8: outcome.graph, data: data, levels: outcome.levels, progress: stage.report)
+                stage.finish()
+            }
             try EPMWriter.write(outcome.graph, to: output)
             let report = Report(model: model, output: output, method: rangeMethod.description, samples: data.samples,
-                                levels: outcome.levels, layers: outcome.layers, skipped: outcome.skipped, sizeBytes: CLI.fileSize(output))
+                                levels: outcome.levels, layers: outcome.layers, skipped: outcome.skipped, check: check,
+                                sizeBytes: CLI.fileSize(output))
             if json { try CLI.printJSON(report); return }
             print("\(output): \(report.layers.count) int8 layer\(report.layers.count == 1 ? "" : "s"), ranges by \(report.method) over \(report.samples) samples x \(report.levels) level\(report.levels == 1 ? "" : "s"), \(report.sizeBytes) bytes")
             var table = TextTable(["layer", "op", "input range", "x scale", "x zp", "output range", "y scale", "y zp"])
@@ -112,6 +124,15 @@ struct QuantizeCommand: ParsableCommand {
             }
             print(table.render())
             for s in report.skipped { print("f32: \(s)") }
+            if let check {
+                print("accuracy on the calibration data:")
+                var t = TextTable(["level", "f32", "int8", "points", "same top-1"])
+                for l in check {
+                    t.add(["\(l.level)", String(format: "%.2f%%", 100 * l.f32Accuracy), String(format: "%.2f%%", 100 * l.int8Accuracy),
+                           String(format: "%+.2f", 100 * (l.int8Accuracy - l.f32Accuracy)), String(format: "%.2f%%", 100 * l.agreement)])
+                }
+                print(t.render())
+            }
         }
     }
 }

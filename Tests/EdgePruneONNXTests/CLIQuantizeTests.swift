@@ -145,6 +145,24 @@ final class CLIQuantizeTests: XCTestCase {
         for f in ["--calib", "--method", "--percentile", "minmax", "percentile", "QDQ"] { XCTAssertTrue(h.stdout.contains(f), "help lacks \(f)") }
     }
 
+    func testLabelsReportF32AndInt8AccuracyOnTheCalibrationData() throws {
+        struct J: Decodable {
+            let check: [Level]
+            struct Level: Decodable { let level: Int; let f32Accuracy: Double; let int8Accuracy: Double; let agreement: Double }
+        }
+        let out = path("l.epm")
+        let q = try edgeprune(["quantize", mlp, "--calib", calib, "--labels", calibY, "-o", out, "--json"])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        let r = try JSONDecoder().decode(J.self, from: Data(q.stdout.utf8))
+        XCTAssertEqual(r.check.map(\.level), [0])
+        XCTAssertGreaterThan(r.check[0].f32Accuracy, 0.95)
+        XCTAssertEqual(r.check[0].int8Accuracy, r.check[0].f32Accuracy, accuracy: 0.01)
+        XCTAssertGreaterThan(r.check[0].agreement, 0.98)
+        try FileManager.default.removeItem(atPath: out)
+        assertOneLineError(try edgeprune(["quantize", mlp, "--calib", calib, "--labels", testY, "-o", out]), ["360 labels for 1437 calibration samples"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testPercentileMethodWritesAModelThatRuns() throws {
         let out = path("p.epm")
         let q = try edgeprune(["quantize", mlp, "--calib", calib, "--method", "percentile", "--percentile", "99.9", "-o", out])
