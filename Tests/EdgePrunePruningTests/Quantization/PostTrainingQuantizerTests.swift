@@ -55,6 +55,23 @@ final class PostTrainingQuantizerTests: XCTestCase {
         }
     }
 
+    func testQuantizationCheckComparesEveryLevel() throws {
+        let g = try PruningTestKit.model("digits_mlp")
+        let data = try PruningTestKit.calib("mlp", graph: g, limit: 300)
+        let pruned = try Pruner.prune(g, options: PruningTestKit.options([0.6]), data: data).graph
+        let out = try PostTrainingQuantizer.quantize(pruned, data: data)
+        let check = try QuantizationCheck.compare(f32: pruned, int8: out.graph, data: data, levels: out.levels)
+        XCTAssertEqual(check.map(\.level), [0, 1])
+        for l in check {
+            XCTAssertEqual(l.int8Accuracy, l.f32Accuracy, accuracy: 0.02, "level \(l.level)")
+            XCTAssertGreaterThan(l.agreement, 0.97)
+        }
+        // Against itself: the same predictions.
+        XCTAssertEqual(try QuantizationCheck.compare(f32: pruned, int8: pruned, data: data, levels: 2).map(\.agreement), [1, 1])
+        let unlabelled = try PruningTestKit.calib("mlp", graph: g, labels: false, limit: 10)
+        XCTAssertThrowsError(try QuantizationCheck.compare(f32: g, int8: g, data: unlabelled, levels: 1))
+    }
+
     func testPercentileRangesLieInsideTheMinMaxRanges() throws {
         let g = try PruningTestKit.model("digits_mlp")
         let data = try PruningTestKit.calib("mlp", graph: g, labels: false, limit: 200)
