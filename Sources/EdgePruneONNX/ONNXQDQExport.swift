@@ -9,8 +9,8 @@ import EdgePruneCore
 ///
 /// The int8 weights, scales, int32 bias and multipliers come from `Int8Weights.quantize`, the
 /// function the runtime prepares the layer with, so both runtimes start from the same integers.
-/// W keeps its layout: per-channel axis 0 for Gemm with transB = 1 ([N, K]), axis 1 for
-/// transB = 0 and MatMul ([K, N]); alpha and beta are folded in (written as 1). Per-axis
+/// W keeps its layout: per-channel axis 0 for Gemm with transB = 1 ([N, K]) and Conv
+/// ([M, C, kh, kw]), axis 1 for transB = 0 and MatMul ([K, N]); alpha and beta are folded in (written as 1). Per-axis
 /// DequantizeLinear needs opset 13 or later.
 enum ONNXQDQExport {
     static func rewrite(_ graph: Graph, fresh: (String) -> String) throws -> Graph {
@@ -36,15 +36,17 @@ enum ONNXQDQExport {
     }
 
     private static func lower(_ node: Node, _ q: Int8LinearParams, _ g: inout Graph, _ fresh: (String) -> String) throws -> [Node] {
-        guard node.opType == "Gemm" || node.opType == "MatMul", node.inputs.count >= 2,
-              let b = g.initializers[node.inputs[1]], b.dtype == .float32, b.rank == 2 else {
-            throw EdgePruneError(.unsupported, "\(node.label) is int8-quantised but is not a Gemm/MatMul with a constant 2-D f32 weight")
+        let conv = node.opType == "Conv"
+        guard node.opType == "Gemm" || node.opType == "MatMul" || conv, node.inputs.count >= 2,
+              let b = g.initializers[node.inputs[1]], b.dtype == .float32, conv ? b.rank >= 3 : b.rank == 2 else {
+            throw EdgePruneError(.unsupported, "\(node.label) is int8-quantised but is not a Gemm/MatMul/Conv with a constant f32 weight")
         }
         let gemm = node.opType == "Gemm"
         if gemm && (node.int("transA") ?? 0) != 0 { throw EdgePruneError(.unsupported, "\(node.label): int8 Gemm with transA = 1") }
-        let transB = gemm && (node.int("transB") ?? 0) != 0
+        // Conv weights [M, C, kh, kw] are M rows of C*kh*kw, like Gemm's B with transB = 1.
+        let transB = conv || (gemm && (node.int("transB") ?? 0) != 0)
         let alpha = gemm ? node.float("alpha") ?? 1 : 1, beta = gemm ? node.float("beta") ?? 1 : 1
-        let rows = transB ? b.shape[0] : b.shape[1], cols = transB ? b.shape[1] : b.shape[0]
+        let rows = transB ? b.shape[0] : b.shape[1], cols = transB ? b.count / b.shape[0] : b.shape[0]
         // W (rows x cols) element (n, k): B[n, k] (transB) or B[k, n].
         let rs = transB ? cols : 1, cs = transB ? 1 : rows
         var w = b.floats

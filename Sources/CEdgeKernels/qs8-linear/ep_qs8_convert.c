@@ -24,3 +24,37 @@ void ep_qu8_f32_dequantize_ukernel__scalar(size_t n, const uint8_t* x, float sca
                                            int32_t zero_point, float* y) {
     for (size_t i = 0; i < n; i++) y[i] = (float)((int32_t)x[i] - zero_point) * scale;
 }
+
+void ep_f32_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const float* input, float scale,
+                                       int32_t zero_point, uint8_t* y) {
+    const size_t k = g->in_c * g->k_h * g->k_w, plane = g->in_h * g->in_w;
+    for (size_t oh = 0; oh < g->out_h; oh++) {
+        for (size_t ow = 0; ow < g->out_w; ow++) {
+            uint8_t* row = y + (oh * g->out_w + ow) * k;
+            size_t col = 0;
+            for (size_t c = 0; c < g->in_c; c++) {
+                const float* x = input + c * plane;
+                for (size_t i = 0; i < g->k_h; i++) {
+                    // Signed positions: leading padding makes them negative.
+                    const ptrdiff_t ih = (ptrdiff_t)(oh * g->stride_h + i * g->dil_h) - (ptrdiff_t)g->pad_top;
+                    for (size_t j = 0; j < g->k_w; j++, col++) {
+                        const ptrdiff_t iw = (ptrdiff_t)(ow * g->stride_w + j * g->dil_w) - (ptrdiff_t)g->pad_left;
+                        if (ih < 0 || iw < 0 || ih >= (ptrdiff_t)g->in_h || iw >= (ptrdiff_t)g->in_w) {
+                            row[col] = (uint8_t)zero_point;
+                        } else {
+                            ep_f32_qu8_quantize_ukernel__scalar(1, x + (size_t)ih * g->in_w + (size_t)iw, scale,
+                                                                zero_point, row + col);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void ep_qu8_f32_dequantize_transpose_ukernel__scalar(size_t pixels, size_t channels, const uint8_t* x,
+                                                     float scale, int32_t zero_point, float* y) {
+    for (size_t c = 0; c < channels; c++) {
+        for (size_t p = 0; p < pixels; p++) y[c * pixels + p] = (float)((int32_t)x[p * channels + c] - zero_point) * scale;
+    }
+}

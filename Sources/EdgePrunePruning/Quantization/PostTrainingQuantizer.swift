@@ -15,9 +15,10 @@ import EdgePruneCore
 /// per level: computed at prepare from that level's masked weights, so pruned weights are exactly
 /// 0 in int8 and a level whose surviving weights are smaller gets a finer scale.
 ///
-/// Quantisable: Gemm (transA = 0, constant 2-D B, C absent or a constant bias along N) and MatMul
-/// (constant 2-D B, optional fused bias), with no fused activation or a fused Relu. Conv and
-/// everything else stay f32 (listed as skipped with the reason).
+/// Quantisable: Gemm (transA = 0, constant 2-D B, C absent or a constant bias along N), MatMul
+/// (constant 2-D B, optional fused bias) and group-1 Conv (1-D or 2-D, constant weight and bias),
+/// with no fused activation or a fused Relu. Depthwise/grouped Conv and everything else stay f32
+/// (listed as skipped with the reason).
 public enum PostTrainingQuantizer {
     public typealias Progress = (String, Int, Int) -> Void
 
@@ -76,7 +77,7 @@ public enum PostTrainingQuantizer {
             if let reason = unsupportedReason(node, g) { skipped.append("\(node.name.isEmpty ? node.opType : node.name): \(reason)") } else { targets.append(i) }
         }
         guard !targets.isEmpty else {
-            throw EdgePruneError(.unsupported, "the model has no Gemm/MatMul layer int8 quantisation supports" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
+            throw EdgePruneError(.unsupported, "the model has no Gemm/MatMul/Conv layer int8 quantisation supports" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
         }
 
         let inputName = g.runtimeInputs.first?.name ?? ""
@@ -136,17 +137,26 @@ public enum PostTrainingQuantizer {
     /// Why the runtime cannot run `node` on the int8 kernels (nil: it can).
     static func unsupportedReason(_ node: Node, _ g: Graph) -> String? {
         switch node.opType {
-        case "Conv": return "Conv stays f32 (int8 covers Gemm/MatMul)"
-        case "Gemm", "MatMul": break
+        case "Gemm", "MatMul", "Conv": break
         default: return "\(node.opType) stays f32"
-        }
-        guard node.inputs.count >= 2, let w = g.initializers[node.inputs[1]], w.dtype == .float32, w.rank == 2 else {
-            return "weight is not a constant 2-D f32 tensor"
         }
         if let f = FusedActivation.read(node) {
             guard case .relu = f else { return "fused \(f.name) (int8 fuses Relu only)" }
         } else if node.string(FusedActivation.key) != nil {
             return "unknown fused activation"
+        }
+        if node.opType == "Conv" {
+            guard node.inputs.count >= 2, let w = g.initializers[node.inputs[1]], w.dtype == .float32, w.rank == 3 || w.rank == 4 else {
+                return "weight is not a constant 1-D/2-D convolution weight"
+            }
+            if (node.int("group") ?? 1) != 1 { return "group \(node.int("group") ?? 1) (int8 covers group-1 convolutions)" }
+            if node.inputs.count > 2, !node.inputs[2].isEmpty {
+                guard let b = g.initializers[node.inputs[2]], b.dtype == .float32, b.shape == [w.shape[0]] else { return "bias is not constant" }
+            }
+            return nil
+        }
+        guard node.inputs.count >= 2, let w = g.initializers[node.inputs[1]], w.dtype == .float32, w.rank == 2 else {
+            return "weight is not a constant 2-D f32 tensor"
         }
         let n: Int
         if node.opType == "Gemm" {

@@ -187,6 +187,16 @@ enum Int8LinearOps {
     /// Y = X Wᵀ + bias (W rows x cols, element (n, k) at w[n*rs + k*cs]) on the int8 kernels.
     static func prepare(_ ctx: OpContext, params: Int8LinearParams, batch: Int, rows: Int, cols: Int,
                         w: UnsafePointer<Float>, rs: Int, cs: Int, bias: UnsafePointer<Float>?, y: TensorType) throws -> PreparedOp {
+        let (choice, relu) = try choose(ctx, params: params, batch: batch, rows: rows, cols: cols, w: w, rs: rs, cs: cs, bias: bias)
+        let kernel = Int8LinearKernel(kernel: choice.kernel, packed: choice.packed, batch: batch, rows: rows, cols: cols,
+                                      params: params, relu: relu, pool: ctx.pool, why: choice.why)
+        return .kernel(kernel, [y], name: kernel.description,
+                       scratch: Int8LinearKernel.scratchBytes(batch: batch, rows: rows, cols: cols), macs: batch * rows * cols)
+    }
+
+    /// The packed weight and kernel for a layer (and whether a fused Relu is its clamp).
+    static func choose(_ ctx: OpContext, params: Int8LinearParams, batch: Int, rows: Int, cols: Int,
+                       w: UnsafePointer<Float>, rs: Int, cs: Int, bias: UnsafePointer<Float>?) throws -> (Int8LinearSelection.Choice, Bool) {
         var relu = false
         if let f = FusedActivation.read(ctx.node) {
             guard case .relu = f else {
@@ -204,10 +214,7 @@ enum Int8LinearOps {
         } catch let e as EdgePruneError {
             throw ctx.error(e.message, e.kind)
         }
-        let kernel = Int8LinearKernel(kernel: choice.kernel, packed: choice.packed, batch: batch, rows: rows, cols: cols,
-                                      params: params, relu: relu, pool: ctx.pool, why: choice.why)
-        return .kernel(kernel, [y], name: kernel.description,
-                       scratch: Int8LinearKernel.scratchBytes(batch: batch, rows: rows, cols: cols), macs: batch * rows * cols)
+        return (choice, relu)
     }
 
     static func requireConstantWeight(_ ctx: OpContext) throws -> Tensor {
