@@ -29,3 +29,35 @@ void test_qs8_convert(void) {
         for (int i = 0; i < 256; i++) check(back[i] == all[i], "qu8 round trip %d zp %d: got %u", i, zp, back[i]);
     }
 }
+
+// Pixel-major uint8 im2col against a direct loop, on random geometries with padding, stride and
+// dilation; and the dequantizing transpose.
+void test_qs8_im2col(void) {
+    for (int t = 0; t < 200; t++) {
+        ep_conv2d_geometry g;
+        if (!random_geometry(&g, t % 4 == 0, 1, 9, 1, 9)) continue;
+        const size_t k = g.in_c * g.k_h * g.k_w, pixels = g.out_h * g.out_w;
+        float* x = xmalloc(sizeof(float) * g.in_c * g.in_h * g.in_w);
+        fill(x, g.in_c * g.in_h * g.in_w);
+        uint8_t* y = xmalloc(pixels * k + 1);
+        const int32_t zp = t % 256;
+        ep_f32_qu8_im2col_ukernel__scalar(&g, x, 0.0123f, zp, y);
+        for (size_t p = 0; p < pixels; p++) {
+            const size_t oh = p / g.out_w, ow = p % g.out_w;
+            for (size_t c = 0; c < g.in_c; c++) for (size_t i = 0; i < g.k_h; i++) for (size_t j = 0; j < g.k_w; j++) {
+                const long ih = (long)(oh * g.stride_h + i * g.dil_h) - (long)g.pad_top;
+                const long iw = (long)(ow * g.stride_w + j * g.dil_w) - (long)g.pad_left;
+                uint8_t want = (uint8_t)zp;
+                if (ih >= 0 && iw >= 0 && ih < (long)g.in_h && iw < (long)g.in_w)
+                    ep_f32_qu8_quantize_ukernel__scalar(1, x + (c * g.in_h + (size_t)ih) * g.in_w + (size_t)iw, 0.0123f, zp, &want);
+                const uint8_t got = y[p * k + (c * g.k_h + i) * g.k_w + j];
+                check(got == want, "qu8 im2col case %d pixel %zu tap (%zu,%zu,%zu): got %u want %u", t, p, c, i, j, got, want);
+            }
+        }
+        float* out = xmalloc(sizeof(float) * pixels * k + 4);
+        ep_qu8_f32_dequantize_transpose_ukernel__scalar(pixels, k, y, 0.5f, zp, out);
+        for (size_t p = 0; p < pixels; p++) for (size_t c = 0; c < k; c++)
+            check(out[c * pixels + p] == (float)((int32_t)y[p * k + c] - zp) * 0.5f, "qu8 dequantize transpose case %d", t);
+        free(x); free(y); free(out);
+    }
+}

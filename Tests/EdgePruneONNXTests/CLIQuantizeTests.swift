@@ -120,6 +120,25 @@ final class CLIQuantizeTests: XCTestCase {
         }
     }
 
+    /// The digits CNN (two Conv, two Gemm): every layer int8, ONNX Runtime agrees with the QDQ export.
+    func testCNNExportedQDQAgreesWithONNXRuntime() throws {
+        guard ORTRunner.available() != nil else { throw XCTSkip(ORTRunner.unavailableReason ?? "ONNX Runtime unavailable") }
+        let cnn = CLIFixtures.path("models/digits_cnn.onnx"), x = CLIFixtures.path("digits/test_x_cnn.npy")
+        let int8 = path("cnn8.epm"), onnx = path("cnn8.onnx"), ours = path("cnn8.npy")
+        let q = try edgeprune(["quantize", cnn, "--calib", CLIFixtures.path("digits/calib_x_cnn.npy"), "-o", int8])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        XCTAssertTrue(q.stdout.contains("4 int8 layers"), q.stdout)
+        XCTAssertEqual(try edgeprune(["export", int8, "-o", onnx]).status, 0)
+        XCTAssertEqual(try edgeprune(["run", int8, "--input", x, "--output", ours]).status, 0)
+        let theirs = try ORTRunner.run(model: onnx, input: try NPY.read(x))[0], mine = try NPY.read(ours)
+        var agree = 0
+        for s in 0..<360 {
+            let a = theirs.floats[(s * 10)..<(s * 10 + 10)], b = mine.floats[(s * 10)..<(s * 10 + 10)]
+            if a.firstIndex(of: a.max()!) == b.firstIndex(of: b.max()!) { agree += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(agree, 359, "top-1 agreement \(agree) of 360")
+    }
+
     func testBadCalibrationDataIsOneErrorLineAndNothingIsWritten() throws {
         let out = path("q.epm")
         let empty = path("empty.npy"), nan = path("nan.npy"), wrong = path("wrong.npy")

@@ -72,6 +72,18 @@ final class PostTrainingQuantizerTests: XCTestCase {
         XCTAssertThrowsError(try QuantizationCheck.compare(f32: g, int8: g, data: unlabelled, levels: 1))
     }
 
+    func testDigitsCNNQuantisesConvAndGemmAndKeepsItsAccuracy() throws {
+        let g = try PruningTestKit.model("digits_cnn")
+        let data = try PruningTestKit.calib("cnn", graph: g, labels: false, limit: 300)
+        let out = try PostTrainingQuantizer.quantize(g, data: data)
+        XCTAssertEqual(out.layers.map(\.opType), ["Conv", "Conv", "Gemm", "Gemm"])
+        let plan = try InferenceSession(graph: out.graph).plan(batch: 1)
+        XCTAssertEqual(plan.steps.filter { $0.kernel.contains("ep_qs8_linear_") }.map(\.opType), ["Conv", "Conv", "Gemm", "Gemm"])
+        let f32 = try PruningTestKit.accuracy(g, level: 0, kind: "cnn")
+        let int8 = try PruningTestKit.accuracy(out.graph, level: 0, kind: "cnn")
+        XCTAssertEqual(int8, f32, accuracy: 0.01, "int8 \(int8) vs f32 \(f32)")
+    }
+
     func testPercentileRangesLieInsideTheMinMaxRanges() throws {
         let g = try PruningTestKit.model("digits_mlp")
         let data = try PruningTestKit.calib("mlp", graph: g, labels: false, limit: 200)
@@ -114,14 +126,14 @@ final class PostTrainingQuantizerTests: XCTestCase {
         XCTAssertThrowsError(try PostTrainingQuantizer.quantize(g, data: data, options: .init(method: .percentile(30)))) {
             XCTAssertTrue("\($0)".contains("percentile must be in (50, 100]"), "\($0)")
         }
-        // A model without quantisable layers.
-        let conv = Graph(nodes: [Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["y"])],
-                         inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.symbolic("N"), .fixed(1), .fixed(4), .fixed(4)])],
+        // A model without quantisable layers: a depthwise Conv stays f32.
+        let conv = Graph(nodes: [Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: ["group": .int(2)])],
+                         inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.symbolic("N"), .fixed(2), .fixed(4), .fixed(4)])],
                          outputs: [ValueInfo(name: "y", dtype: .float32, dims: [])],
-                         initializers: ["w": Tensor([Float](repeating: 1, count: 9), shape: [1, 1, 3, 3])])
-        let cdata = try CalibrationData(inputs: Tensor([Float](repeating: 1, count: 32), shape: [2, 1, 4, 4]), labels: nil, for: conv)
+                         initializers: ["w": Tensor([Float](repeating: 1, count: 18), shape: [2, 1, 3, 3])])
+        let cdata = try CalibrationData(inputs: Tensor([Float](repeating: 1, count: 64), shape: [2, 2, 4, 4]), labels: nil, for: conv)
         XCTAssertThrowsError(try PostTrainingQuantizer.quantize(conv, data: cdata)) {
-            XCTAssertTrue("\($0)".contains("no Gemm/MatMul layer int8 quantisation supports (c: Conv stays f32"), "\($0)")
+            XCTAssertTrue("\($0)".contains("no Gemm/MatMul/Conv layer int8 quantisation supports (c: group 2"), "\($0)")
         }
     }
 }
