@@ -7,14 +7,14 @@ import Foundation
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Post-training int8 quantisation of a model's Gemm/MatMul layers (every level of a sparsity ladder), written as .epm.",
+        abstract: "Post-training int8 quantisation of a model's Gemm, MatMul and Conv layers (every level of a sparsity ladder), written as .epm.",
         discussion: """
             Runs the f32 model on the calibration samples and records the range of the input and the \
-            output of every Gemm/MatMul layer (minmax: smallest and largest value; percentile P: the \
+            output of every Gemm, MatMul and group-1 Conv layer (minmax: smallest and largest value; percentile P: the \
             P-th and (100-P)-th percentiles, so rare outliers saturate). Each range becomes a uint8 scale \
             and zero point stored with the layer in the .epm; the runtime quantises the weights per output \
             channel (symmetric int8) when it loads the model and runs the layer on the int8 dense or \
-            block-sparse kernels (chosen by timing, like the f32 formats). Conv and other layers stay f32.
+            block-sparse kernels (chosen by timing, like the f32 formats). Depthwise/grouped Conv and other layers stay f32.
 
             With a sparsity ladder (from `edgeprune prune`) the ranges are calibrated over all levels and \
             shared by them; every level's weights are quantised from that level's masked weights, so pruned \

@@ -1,9 +1,9 @@
 import EdgePruneCore
 
-/// Post-training int8 quantisation (PTQ) of the Gemm/MatMul layers of a model, pruned or not.
+/// Post-training int8 quantisation (PTQ) of the Gemm/MatMul/Conv layers of a model, pruned or not.
 ///
 /// What it produces: the model's optimised graph (folding and activation fusion applied, as an
-/// .epm stores it) with `Int8LinearParams` on every quantisable Gemm/MatMul: the uint8 range of
+/// .epm stores it) with `Int8LinearParams` on every quantisable Gemm/MatMul/Conv: the uint8 range of
 /// its input and of its output (after a fused Relu), calibrated by running the f32 model on the
 /// calibration data. The runtime then runs those layers on the int8 kernels, quantising the
 /// weights per output channel (symmetric int8) at prepare; everything else stays f32.

@@ -1,6 +1,6 @@
 import CEdgeKernels
 
-/// Post-training int8 quantisation of one Gemm/MatMul, as node attributes (so it survives in .epm
+/// Post-training int8 quantisation of one Gemm/MatMul/Conv, as node attributes (so it survives in .epm
 /// files and rides through `Graph.atLadderLevel`, which masks weights and keeps attributes):
 ///
 ///     ep_q_x_scale, ep_q_x_zero_point   uint8 input activation: x ≈ (q - zp) * scale
