@@ -32,8 +32,13 @@ public enum ONNXExporter {
         guard tensorBytes < maxModelBytes - (1 << 20) else {
             throw EdgePruneError(.limit, "the model's tensors hold \(tensorBytes) bytes; an .onnx file without external data is limited to 2 GiB")
         }
-        var ordered = graph
-        ordered.nodes = try topologicallyOrdered(graph)
+        // An int8-quantised model is exported as the runtime runs it: its parameters belong to the
+        // layers after load-time folding and fusion (a BatchNormalization folded into the Conv, the
+        // Relu and bias fused into it), so the QDQ form wraps exactly those layers.
+        let quantised = graph.nodes.contains { node in Int8LinearParams.keys.contains { node.attributes[$0] != nil } }
+        let source = quantised ? try GraphPasses.optimize(graph) : graph
+        var ordered = source
+        ordered.nodes = try topologicallyOrdered(source)
         let g = try lowered(ordered)
 
         var gp = Onnx_GraphProto()

@@ -2,9 +2,9 @@ import EdgePruneCore
 
 /// Post-training int8 quantisation (PTQ) of the Gemm/MatMul/Conv layers of a model, pruned or not.
 ///
-/// What it produces: the model's optimised graph (folding and activation fusion applied, as an
-/// .epm stores it) with `Int8LinearParams` on every quantisable Gemm/MatMul/Conv: the uint8 range of
-/// its input and of its output (after a fused Relu), calibrated by running the f32 model on the
+/// What it produces: the model's graph, unchanged but for `Int8LinearParams` on every quantisable
+/// Gemm/MatMul/Conv node: the uint8 range of its input and of its output (after the Relu the
+/// runtime fuses into it), calibrated by running the f32 model, as the runtime prepares it, on the
 /// calibration data. The runtime then runs those layers on the int8 kernels, quantising the
 /// weights per output channel (symmetric int8) at prepare; everything else stays f32.
 ///
@@ -62,37 +62,50 @@ public enum PostTrainingQuantizer {
         if let ladder = graph.ladder, ladder.isStructured {
             throw EdgePruneError(.unsupported, "int8 quantisation of a channel-pruned ladder is not supported (levels change layer shapes); quantise an exported level instead")
         }
-        // The graph as the runtime runs it, without earlier quantisation (calibration runs f32).
-        var g = try GraphPasses.optimize(graph)
-        for i in g.nodes.indices { Int8LinearParams.remove(from: &g.nodes[i]) }
-        if let ladder = g.ladder {
-            do { try ladder.validate(against: g) } catch let e as EdgePruneError {
-                throw EdgePruneError(e.kind, "the sparsity ladder does not survive graph optimisation: \(e.message)")
-            }
-        }
+        // The model as given (the ladder's codes name its weights), without earlier quantisation:
+        // calibration runs f32. Each level is masked first and optimised after (folding and fusion
+        // may rename or rewrite weights), exactly as the runtime prepares a level.
+        var base = graph
+        for i in base.nodes.indices { Int8LinearParams.remove(from: &base.nodes[i]) }
+        let g0 = try GraphPasses.optimize(base)
 
-        var targets: [Int] = []
+        // Targets by node name: the optimiser keeps a layer's name (a fused Relu or bias, a folded
+        // BatchNormalization land on it), and the attributes go on the model's node of that name.
+        let baseNames = base.nodes.map(\.name)
+        var targets: [String] = []
         var skipped: [String] = []
-        for (i, node) in g.nodes.enumerated() where ["Gemm", "MatMul", "Conv"].contains(node.opType) {
-            if let reason = unsupportedReason(node, g) { skipped.append("\(node.name.isEmpty ? node.opType : node.name): \(reason)") } else { targets.append(i) }
+        for node in g0.nodes where ["Gemm", "MatMul", "Conv"].contains(node.opType) {
+            var reason = unsupportedReason(node, g0)
+            if reason == nil && (node.name.isEmpty || baseNames.filter({ $0 == node.name }).count != 1) {
+                reason = "node name is empty or not unique"
+            }
+            if let reason { skipped.append("\(node.name.isEmpty ? node.opType : node.name): \(reason)") } else { targets.append(node.name) }
         }
         guard !targets.isEmpty else {
             throw EdgePruneError(.unsupported, "the model has no Gemm/MatMul/Conv layer int8 quantisation supports" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
         }
+        var inputRanges = Dictionary(uniqueKeysWithValues: targets.map { ($0, ActivationRange(method: options.method)) })
+        var outputRanges = inputRanges
+        var relu: [String: Bool] = [:]
 
-        let inputName = g.runtimeInputs.first?.name ?? ""
-        var wanted: [String] = []
-        for i in targets { wanted.append(g.nodes[i].inputs[0]); wanted.append(g.nodes[i].outputs[0]) }
-        wanted = Array(Set(wanted)).sorted()
-        var ranges = Dictionary(uniqueKeysWithValues: wanted.map { ($0, ActivationRange(method: options.method)) })
-
-        let levelCount = (g.ladder?.topLevel ?? 0) + 1
+        let levelCount = (base.ladder?.topLevel ?? 0) + 1
         let batches = (data.samples + options.batch - 1) / options.batch
         for level in 0..<levelCount {
-            var lg = try g.atLadderLevel(level)
+            var lg = try GraphPasses.optimize(try base.atLadderLevel(level))
             lg.ladder = nil
-            for name in wanted where name != inputName && !lg.outputs.contains(where: { $0.name == name }) {
-                lg.outputs.append(ValueInfo(name: name, dtype: .float32, dims: []))
+            let inputName = lg.runtimeInputs.first?.name ?? ""
+            var values: [String: (String, String)] = [:]
+            for name in targets {
+                guard let node = lg.nodes.first(where: { $0.name == name }) else {
+                    throw EdgePruneError(.invalidModel, "layer '\(name)' is missing at level \(level)")
+                }
+                values[name] = (node.inputs[0], node.outputs[0])
+                if level == 0, case .relu? = FusedActivation.read(node) { relu[name] = true }
+            }
+            for (x, y) in values.values {
+                for v in [x, y] where v != inputName && !lg.outputs.contains(where: { $0.name == v }) {
+                    lg.outputs.append(ValueInfo(name: v, dtype: .float32, dims: []))
+                }
             }
             let session = try InferenceSession(graph: lg, policy: KernelPolicy(linearFormat: "gemm", convFormat: "gemm"))
             var start = 0, done = 0
@@ -101,15 +114,19 @@ public enum PostTrainingQuantizer {
                 let feed = data.batch(start, b)
                 var outs = try session.run([inputName: feed])
                 outs[inputName] = feed
-                for name in wanted {
-                    guard let t = outs[name], t.dtype == .float32 else {
-                        throw EdgePruneError(.invalidModel, "activation '\(name)' was not produced as f32")
+                func add(_ v: String, into range: inout ActivationRange) throws {
+                    guard let t = outs[v], t.dtype == .float32 else {
+                        throw EdgePruneError(.invalidModel, "activation '\(v)' was not produced as f32")
                     }
                     let p = t.pointer(as: Float.self)
                     if let bad = (0..<t.count).first(where: { !p[$0].isFinite }) {
-                        throw EdgePruneError(.input, "activation '\(name)' is \(p[bad]) on calibration sample \(start + bad / max(1, t.count / b)) at level \(level); calibration needs finite activations")
+                        throw EdgePruneError(.input, "activation '\(v)' is \(p[bad]) on calibration sample \(start + bad / max(1, t.count / b)) at level \(level); calibration needs finite activations")
                     }
-                    ranges[name]!.add(p, t.count)
+                    range.add(p, t.count)
+                }
+                for name in targets {
+                    try add(values[name]!.0, into: &inputRanges[name]!)
+                    try add(values[name]!.1, into: &outputRanges[name]!)
                 }
                 start += b
                 done += 1
@@ -118,18 +135,19 @@ public enum PostTrainingQuantizer {
         }
 
         var layers: [Layer] = []
-        for i in targets {
-            let node = g.nodes[i]
-            let (xlo, xhi) = ranges[node.inputs[0]]!.range()!
-            var (ylo, yhi) = ranges[node.outputs[0]]!.range()!
-            if case .relu? = FusedActivation.read(node) { ylo = 0; yhi = max(yhi, 0) }
+        for name in targets {
+            let i = base.nodes.firstIndex { $0.name == name }!
+            let (xlo, xhi) = inputRanges[name]!.range()!
+            var (ylo, yhi) = outputRanges[name]!.range()!
+            if relu[name] == true { ylo = 0; yhi = max(yhi, 0) }
             let x = Int8LinearParams.activation(lo: xlo, hi: xhi)
             let y = Int8LinearParams.activation(lo: ylo, hi: yhi)
             let params = Int8LinearParams(xScale: x.scale, xZeroPoint: x.zeroPoint, yScale: y.scale, yZeroPoint: y.zeroPoint)
-            params.write(into: &g.nodes[i])
-            layers.append(Layer(node: node.name, opType: node.opType, inputLo: xlo, inputHi: xhi, outputLo: ylo, outputHi: yhi,
+            params.write(into: &base.nodes[i])
+            layers.append(Layer(node: name, opType: base.nodes[i].opType, inputLo: xlo, inputHi: xhi, outputLo: ylo, outputHi: yhi,
                                 xScale: x.scale, xZeroPoint: x.zeroPoint, yScale: y.scale, yZeroPoint: y.zeroPoint))
         }
+        var g = base
         g.metadata["edgeprune.quantization"] = "int8 ptq: per-channel symmetric int8 weights, uint8 activations (\(options.method)), \(data.samples) calibration samples, \(levelCount) level\(levelCount == 1 ? "" : "s")"
         return Outcome(graph: g, layers: layers, skipped: skipped, levels: levelCount)
     }

@@ -84,6 +84,27 @@ final class PostTrainingQuantizerTests: XCTestCase {
         XCTAssertEqual(int8, f32, accuracy: 0.01, "int8 \(int8) vs f32 \(f32)")
     }
 
+    /// The CNN's BatchNormalizations fold into its Convs when a level is prepared, which renames
+    /// the weights the ladder codes: calibration masks first and optimises after, and the
+    /// parameters go on the model's own nodes (the stored graph is the pruned model unchanged).
+    func testCNNLadderWithFoldedBatchNormsRunsInt8AtEveryLevel() throws {
+        let g = try PruningTestKit.model("digits_cnn")
+        let data = try PruningTestKit.calib("cnn", graph: g, limit: 300)
+        let pruned = try Pruner.prune(g, options: PruningTestKit.options([0.5, 0.8], protect: []), data: data).graph
+        let out = try PostTrainingQuantizer.quantize(pruned, data: data)
+        XCTAssertEqual(out.levels, 3)
+        XCTAssertEqual(out.graph.nodes.map(\.opType), pruned.nodes.map(\.opType), "the model's graph, not the optimised one")
+        XCTAssertEqual(out.graph.ladder, pruned.ladder)
+        XCTAssertEqual(out.layers.map(\.opType), ["Conv", "Conv", "Gemm", "Gemm"])
+        for level in 0...2 {
+            let plan = try InferenceSession(graph: try PrunedLevels.graph(out.graph, level: level)).plan(batch: 1)
+            XCTAssertEqual(plan.steps.filter { $0.kernel.contains("ep_qs8_linear_") }.count, 4, "level \(level)")
+            let f32 = try PruningTestKit.accuracy(pruned, level: level, kind: "cnn")
+            let int8 = try PruningTestKit.accuracy(out.graph, level: level, kind: "cnn")
+            XCTAssertEqual(int8, f32, accuracy: 0.015, "level \(level): int8 \(int8) vs f32 \(f32)")
+        }
+    }
+
     func testPercentileRangesLieInsideTheMinMaxRanges() throws {
         let g = try PruningTestKit.model("digits_mlp")
         let data = try PruningTestKit.calib("mlp", graph: g, labels: false, limit: 200)
