@@ -40,8 +40,10 @@ void test_qs8_im2col(void) {
         float* x = xmalloc(sizeof(float) * g.in_c * g.in_h * g.in_w);
         fill(x, g.in_c * g.in_h * g.in_w);
         uint8_t* y = xmalloc(pixels * k + 1);
+        uint8_t* xq = xmalloc(g.in_c * g.in_h * g.in_w + 1);
         const int32_t zp = t % 256;
-        ep_f32_qu8_im2col_ukernel__scalar(&g, x, 0.0123f, zp, y);
+        ep_f32_qu8_quantize_ukernel__scalar(g.in_c * g.in_h * g.in_w, x, 0.0123f, zp, xq);
+        ep_qu8_im2col_ukernel__scalar(&g, xq, (uint8_t)zp, y);
         for (size_t p = 0; p < pixels; p++) {
             const size_t oh = p / g.out_w, ow = p % g.out_w;
             for (size_t c = 0; c < g.in_c; c++) for (size_t i = 0; i < g.k_h; i++) for (size_t j = 0; j < g.k_w; j++) {
@@ -58,6 +60,6 @@ void test_qs8_im2col(void) {
         ep_qu8_f32_dequantize_transpose_ukernel__scalar(pixels, k, y, 0.5f, zp, out);
         for (size_t p = 0; p < pixels; p++) for (size_t c = 0; c < k; c++)
             check(out[c * pixels + p] == (float)((int32_t)y[p * k + c] - zp) * 0.5f, "qu8 dequantize transpose case %d", t);
-        free(x); free(y); free(out);
+        free(x); free(xq); free(y); free(out);
     }
 }

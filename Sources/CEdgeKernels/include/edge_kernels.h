@@ -348,12 +348,12 @@ void ep_f32_qu8_quantize_ukernel__scalar(size_t n, const float* x, float scale, 
 void ep_qu8_f32_dequantize_ukernel__scalar(size_t n, const uint8_t* x, float scale,
                                            int32_t zero_point, float* y);
 
-/// int8 convolution as an int8 Linear product with the output pixels as its batch: quantizes one
-/// image's group of input channels (f32, NCHW) into the pixel-major im2col matrix
+/// int8 convolution as an int8 Linear product with the output pixels as its batch: gathers one
+/// image's already quantized input channels (uint8, NCHW) into the pixel-major im2col matrix
 /// y[p * K + (c * k_h + i) * k_w + j] (K = in_c*k_h*k_w, ordered as ONNX weights' rows), padding
-/// as zero_point (the quantized 0). Arithmetic as ep_f32_qu8_quantize_ukernel__scalar.
-void ep_f32_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const float* input, float scale,
-                                       int32_t zero_point, uint8_t* y);
+/// with `pad` (the activation zero point: the quantized 0).
+void ep_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const uint8_t* input, uint8_t pad,
+                                   uint8_t* y);
 /// Dequantizes a pixels x channels uint8 matrix into channels x pixels f32 (NCHW planes):
 /// y[c * pixels + p] = (float)(x[p * channels + c] - zero_point) * scale.
 void ep_qu8_f32_dequantize_transpose_ukernel__scalar(size_t pixels, size_t channels, const uint8_t* x,

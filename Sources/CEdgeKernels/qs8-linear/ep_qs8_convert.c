@@ -25,25 +25,29 @@ void ep_qu8_f32_dequantize_ukernel__scalar(size_t n, const uint8_t* x, float sca
     for (size_t i = 0; i < n; i++) y[i] = (float)((int32_t)x[i] - zero_point) * scale;
 }
 
-void ep_f32_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const float* input, float scale,
-                                       int32_t zero_point, uint8_t* y) {
+void ep_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const uint8_t* input, uint8_t pad,
+                                   uint8_t* y) {
     const size_t k = g->in_c * g->k_h * g->k_w, plane = g->in_h * g->in_w;
+    const size_t span_w = (g->k_w - 1) * g->dil_w;
     for (size_t oh = 0; oh < g->out_h; oh++) {
         for (size_t ow = 0; ow < g->out_w; ow++) {
             uint8_t* row = y + (oh * g->out_w + ow) * k;
-            size_t col = 0;
+            // Signed positions: leading padding makes them negative.
+            const ptrdiff_t iw0 = (ptrdiff_t)(ow * g->stride_w) - (ptrdiff_t)g->pad_left;
+            const int inside_w = iw0 >= 0 && iw0 + (ptrdiff_t)span_w < (ptrdiff_t)g->in_w;
             for (size_t c = 0; c < g->in_c; c++) {
-                const float* x = input + c * plane;
-                for (size_t i = 0; i < g->k_h; i++) {
-                    // Signed positions: leading padding makes them negative.
+                const uint8_t* x = input + c * plane;
+                for (size_t i = 0; i < g->k_h; i++, row += g->k_w) {
                     const ptrdiff_t ih = (ptrdiff_t)(oh * g->stride_h + i * g->dil_h) - (ptrdiff_t)g->pad_top;
-                    for (size_t j = 0; j < g->k_w; j++, col++) {
-                        const ptrdiff_t iw = (ptrdiff_t)(ow * g->stride_w + j * g->dil_w) - (ptrdiff_t)g->pad_left;
-                        if (ih < 0 || iw < 0 || ih >= (ptrdiff_t)g->in_h || iw >= (ptrdiff_t)g->in_w) {
-                            row[col] = (uint8_t)zero_point;
-                        } else {
-                            ep_f32_qu8_quantize_ukernel__scalar(1, x + (size_t)ih * g->in_w + (size_t)iw, scale,
-                                                                zero_point, row + col);
+                    if (ih < 0 || ih >= (ptrdiff_t)g->in_h) {
+                        memset(row, pad, g->k_w);
+                    } else if (inside_w && g->dil_w == 1) {
+                        memcpy(row, x + (size_t)ih * g->in_w + (size_t)iw0, g->k_w);
+                    } else {
+                        const uint8_t* xr = x + (size_t)ih * g->in_w;
+                        for (size_t j = 0; j < g->k_w; j++) {
+                            const ptrdiff_t iw = iw0 + (ptrdiff_t)(j * g->dil_w);
+                            row[j] = iw < 0 || iw >= (ptrdiff_t)g->in_w ? pad : xr[iw];
                         }
                     }
                 }
