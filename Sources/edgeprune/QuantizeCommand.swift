@@ -7,14 +7,14 @@ import Foundation
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Post-training int8 quantisation of a model's Gemm, MatMul and Conv layers (every level of a sparsity ladder), written as .epm.",
+        abstract: "Post-training int8 quantisation of a model's Gemm and MatMul (and, with --conv, Conv) layers (every level of a sparsity ladder), written as .epm.",
         discussion: """
             Runs the f32 model on the calibration samples and records the range of the input and the \
-            output of every Gemm, MatMul and group-1 Conv layer (minmax: smallest and largest value; percentile P: the \
+            output of every Gemm and MatMul layer, and with --conv every group-1 Conv (minmax: smallest and largest value; percentile P: the \
             P-th and (100-P)-th percentiles, so rare outliers saturate). Each range becomes a uint8 scale \
             and zero point stored with the layer in the .epm; the runtime quantises the weights per output \
             channel (symmetric int8) when it loads the model and runs the layer on the int8 dense or \
-            block-sparse kernels (chosen by timing, like the f32 formats). Depthwise/grouped Conv and other layers stay f32.
+            block-sparse kernels (chosen by timing, like the f32 formats). Other layers stay f32.
 
             With a sparsity ladder (from `edgeprune prune`) the ranges are calibrated over all levels and \
             shared by them; every level's weights are quantised from that level's masked weights, so pruned \
@@ -40,6 +40,9 @@ struct QuantizeCommand: ParsableCommand {
 
     @Option(help: "Integer labels (.npy), one per calibration sample: also report f32 and int8 accuracy on the calibration data at every level.")
     var labels: String?
+
+    @Flag(help: "Also quantise group-1 Conv layers (exact int8, agrees with ONNX Runtime, but about half the speed of f32 on the current kernels: see docs/int8.md).")
+    var conv = false
 
     @Option(help: "Calibration batch size.")
     var batch: Int = 64
@@ -88,7 +91,7 @@ struct QuantizeCommand: ParsableCommand {
             let progress = StagedProgress("quantize")
             let outcome: PostTrainingQuantizer.Outcome
             do {
-                outcome = try PostTrainingQuantizer.quantize(graph, data: data, options: .init(method: rangeMethod, batch: batch),
+                outcome = try PostTrainingQuantizer.quantize(graph, data: data, options: .init(method: rangeMethod, batch: batch, includeConv: conv),
                                                              progress: progress.report)
             } catch let e as EdgePruneError {
                 progress.finish()

@@ -125,7 +125,7 @@ final class CLIQuantizeTests: XCTestCase {
         guard ORTRunner.available() != nil else { throw XCTSkip(ORTRunner.unavailableReason ?? "ONNX Runtime unavailable") }
         let cnn = CLIFixtures.path("models/digits_cnn.onnx"), x = CLIFixtures.path("digits/test_x_cnn.npy")
         let int8 = path("cnn8.epm"), onnx = path("cnn8.onnx"), ours = path("cnn8.npy")
-        let q = try edgeprune(["quantize", cnn, "--calib", CLIFixtures.path("digits/calib_x_cnn.npy"), "-o", int8])
+        let q = try edgeprune(["quantize", cnn, "--calib", CLIFixtures.path("digits/calib_x_cnn.npy"), "--conv", "-o", int8])
         XCTAssertEqual(q.status, 0, q.stderr)
         XCTAssertTrue(q.stdout.contains("4 int8 layers"), q.stdout)
         XCTAssertEqual(try edgeprune(["export", int8, "-o", onnx]).status, 0)

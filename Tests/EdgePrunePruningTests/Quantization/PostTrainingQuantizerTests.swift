@@ -75,7 +75,11 @@ final class PostTrainingQuantizerTests: XCTestCase {
     func testDigitsCNNQuantisesConvAndGemmAndKeepsItsAccuracy() throws {
         let g = try PruningTestKit.model("digits_cnn")
         let data = try PruningTestKit.calib("cnn", graph: g, labels: false, limit: 300)
-        let out = try PostTrainingQuantizer.quantize(g, data: data)
+        let gemmOnly = try PostTrainingQuantizer.quantize(g, data: data)
+        XCTAssertEqual(gemmOnly.layers.map(\.opType), ["Gemm", "Gemm"], "Conv only when asked for")
+        XCTAssertEqual(gemmOnly.skipped.count, 2)
+        XCTAssertTrue(gemmOnly.skipped.allSatisfy { $0.contains("Conv stays f32 unless") }, gemmOnly.skipped.description)
+        let out = try PostTrainingQuantizer.quantize(g, data: data, options: .init(includeConv: true))
         XCTAssertEqual(out.layers.map(\.opType), ["Conv", "Conv", "Gemm", "Gemm"])
         let plan = try InferenceSession(graph: out.graph).plan(batch: 1)
         XCTAssertEqual(plan.steps.filter { $0.kernel.contains("ep_qs8_linear_") }.map(\.opType), ["Conv", "Conv", "Gemm", "Gemm"])
@@ -91,7 +95,7 @@ final class PostTrainingQuantizerTests: XCTestCase {
         let g = try PruningTestKit.model("digits_cnn")
         let data = try PruningTestKit.calib("cnn", graph: g, limit: 300)
         let pruned = try Pruner.prune(g, options: PruningTestKit.options([0.5, 0.8], protect: []), data: data).graph
-        let out = try PostTrainingQuantizer.quantize(pruned, data: data)
+        let out = try PostTrainingQuantizer.quantize(pruned, data: data, options: .init(includeConv: true))
         XCTAssertEqual(out.levels, 3)
         XCTAssertEqual(out.graph.nodes.map(\.opType), pruned.nodes.map(\.opType), "the model's graph, not the optimised one")
         XCTAssertEqual(out.graph.ladder, pruned.ladder)
