@@ -8,7 +8,8 @@ import SwiftProtobuf
 ///   and order; a graph whose order is not topological is sorted, one that cannot be is refused.
 ///   The runtime's internal forms, which `.epm` files store after load-time fusion, are written
 ///   back as standard ONNX: an activation fused into Conv/Gemm/MatMul (`ep_activation`) becomes
-///   its own node again, and MatMul's fused bias (a third input) becomes an Add.
+///   its own node again, MatMul's fused bias (a third input) becomes an Add, and an int8-quantised
+///   Gemm/MatMul (`ep_q_*`) becomes its QDQ form (`ONNXQDQExport`).
 /// - Initializers are TensorProtos with raw_data (every `DType`), in name order, so the same
 ///   graph always gives the same bytes.
 /// - Graph inputs and outputs keep fixed and symbolic dims. `metadata` becomes metadata_props
@@ -31,8 +32,13 @@ public enum ONNXExporter {
         guard tensorBytes < maxModelBytes - (1 << 20) else {
             throw EdgePruneError(.limit, "the model's tensors hold \(tensorBytes) bytes; an .onnx file without external data is limited to 2 GiB")
         }
-        var ordered = graph
-        ordered.nodes = try topologicallyOrdered(graph)
+        // An int8-quantised model is exported as the runtime runs it: its parameters belong to the
+        // layers after load-time folding and fusion (a BatchNormalization folded into the Conv, the
+        // Relu and bias fused into it), so the QDQ form wraps exactly those layers.
+        let quantised = graph.nodes.contains { node in Int8LinearParams.keys.contains { node.attributes[$0] != nil } }
+        let source = quantised ? try GraphPasses.optimize(graph) : graph
+        var ordered = source
+        ordered.nodes = try topologicallyOrdered(source)
         let g = try lowered(ordered)
 
         var gp = Onnx_GraphProto()
@@ -142,6 +148,8 @@ extension ONNXExporter {
             names.insert(name)
             return name
         }
+        // int8-quantised layers first: their QDQ form keeps the fused forms for the rewrites below.
+        g = try ONNXQDQExport.rewrite(g, fresh: fresh)
 
         var nodes: [Node] = []
         nodes.reserveCapacity(g.nodes.count)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgePruneCore
 import EdgePruneONNX
+import EdgePrunePruning
 import Foundation
 
 /// Shared CLI plumbing: one-line errors on stderr and a non-zero exit for every failure.
@@ -76,7 +77,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for inference: large Conv/Gemm layers split their work over them (small layers stay on one thread, where waking workers would cost more than it saves).")
     var threads: Int = 1
 
-    @Option(help: ArgumentHelp("Weight format for Linear layers (Gemm/MatMul with constant weights): 'auto' times every format the weight fits when the model loads and keeps the fastest per layer; 'gemm' is the blocked dense GEMM; or a format name (\(LinearFormats.formatNames.joined(separator: ", "))), used where the weight fits it.", valueName: "format"))
+    @Option(help: ArgumentHelp("Weight format for Linear layers (Gemm/MatMul with constant weights): 'auto' times every format the weight fits when the model loads and keeps the fastest per layer; 'gemm' is the blocked dense GEMM; or a format name (\(LinearFormats.formatNames.joined(separator: ", "))), used where the weight fits it. int8-quantised layers (from `edgeprune quantize`) take \(Int8LinearSelection.formatNames.joined(separator: ", ")) and time those under 'auto' or an f32 format.", valueName: "format"))
     var linearFormat: String = "auto"
 
     @Option(help: ArgumentHelp("Weight format for group-1 convolutions: 'auto' times the im2col + GEMM path against the sparse-weight formats when a weight has at least 20% zeros; 'gemm'; or a format (\(PixelFormats.formatNames.joined(separator: ", "))).", valueName: "format"))
@@ -84,7 +85,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
-        let known = ["auto", "gemm"] + LinearFormats.formatNames
+        let known = ["auto", "gemm"] + LinearFormats.formatNames + Int8LinearSelection.formatNames
         guard known.contains(linearFormat) else {
             throw ValidationError("--linear-format must be one of \(known.joined(separator: ", ")); got '\(linearFormat)'")
         }
@@ -104,5 +105,19 @@ struct ModelOptions: ParsableArguments {
 
     func session() throws -> InferenceSession {
         try ModelLoader.session(model, limits: limits, threads: threads, policy: policy)
+    }
+
+    /// The session of one sparsity-ladder level; `f32` drops int8 quantisation (the same model
+    /// with every layer in f32, for comparisons).
+    func session(level: Int, f32: Bool = false) throws -> InferenceSession {
+        if level == 0 && !f32 { return try session() }
+        var graph = try ModelLoader.load(model, limits: limits)
+        do {
+            graph = try PrunedLevels.graph(graph, level: level)
+            if f32 { for i in graph.nodes.indices { Int8LinearParams.remove(from: &graph.nodes[i]) } }
+            return try InferenceSession(graph: graph, limits: limits, threads: threads, policy: policy)
+        } catch let e as EdgePruneError {
+            throw EdgePruneError(e.kind, "'\(model)': \(e.message)")
+        }
     }
 }

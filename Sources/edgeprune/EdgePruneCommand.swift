@@ -14,6 +14,6 @@ struct EdgePruneCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, RunCommand.self, ConvertCommand.self, BenchCommand.self,
-                      EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self, ExportCommand.self, PruneCommand.self, FinetuneCommand.self, SimulateCommand.self, DemoCommand.self,
+                      EvalCommand.self, ConformanceCommand.self, BenchKernelsCommand.self, ExportCommand.self, PruneCommand.self, FinetuneCommand.self, QuantizeCommand.self, SimulateCommand.self, DemoCommand.self,
                       ProfileCommand.self, BenchSwitchCommand.self, ServeCommand.self, KeygenCommand.self, SignCommand.self])
 }

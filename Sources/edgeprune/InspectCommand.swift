@@ -12,6 +12,9 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Batch size to plan for (binds the symbolic batch dimension).")
     var batch: Int = 1
 
+    @Option(help: "Sparsity-ladder level to plan (0: the stored weights).")
+    var level: Int = 0
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -29,7 +32,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard batch >= 1 else { throw EdgePruneError(.input, "--batch must be at least 1") }
-            let session = try options.session()
+            let session = try options.session(level: max(level, 0))
             let plan = try session.plan(batch: batch)
             let layers = plan.steps.map {
                 Layer(name: $0.node, op: $0.opType, kernel: $0.kernel, output_shape: $0.outputs.first?.shape ?? [],

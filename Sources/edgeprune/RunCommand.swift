@@ -20,15 +20,19 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Output .npy file, or NAME=PATH (repeat for several outputs).")
     var output: [String] = []
 
+    @Option(help: "Sparsity-ladder level to run (0: the stored weights).")
+    var level: Int = 0
+
     func validate() throws {
         guard !input.isEmpty else { throw ValidationError("give at least one --input") }
+        guard level >= 0 else { throw ValidationError("--level must be 0 or more") }
     }
 
     struct OutputJSON: Encodable { let shape: [Int]; let dtype: String; let data: [Double] }
 
     func run() throws {
         try CLI.guarded {
-            let session = try options.session()
+            let session = try options.session(level: level)
             let feeds = try InputFiles.feeds(input, session: session)
             let results = try session.run(feeds)
             let names = session.outputs.map(\.name)

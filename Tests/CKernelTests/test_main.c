@@ -20,6 +20,8 @@ int main(void) {
     test_f32_nm();
     test_f32_spmm_pixels();
     test_qs8_linear();
+    test_qs8_convert();
+    test_qs8_im2col();
     test_f32_pack();
     printf("%zu passed, %zu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -51,6 +51,8 @@ void test_f32_bsr(void);        // block-sparse format specifics
 void test_f32_nm(void);         // N:M format specifics
 void test_f32_spmm_pixels(void);  // sparse weights x dense pixels (conv)
 void test_qs8_linear(void);     // int8 Linear formats and kernels
+void test_qs8_convert(void);    // f32 <-> uint8 activation conversion
+void test_qs8_im2col(void);     // pixel-major uint8 im2col, dequantizing transpose
 void test_f32_pack(void);       // weight packers byte-identical to the reference packers
 
 #endif

@@ -337,6 +337,28 @@ size_t ep_qs8_linear_list_kernels(const ep_qs8_linear_kernel** out, size_t capac
 /// round_half_to_even(w[n, k] / scales[n]) in [-127, 127].
 void ep_qs8_quantize_rows(size_t rows, size_t cols, const float* w, size_t rs, size_t cs,
                           int8_t* q, float* scales);
+
+/// f32 -> uint8 activation quantization as ONNX QuantizeLinear computes it (ONNX Runtime / MLAS):
+/// y[i] = clamp(round_half_to_even(x[i] / scale) + zero_point, 0, 255). scale > 0 and finite,
+/// zero_point in 0...255; NaN gives zero_point. Plain loops the compiler vectorises (no ISA
+/// variants: a layer quantizes `cols` values per sample against `rows * cols` MACs).
+void ep_f32_qu8_quantize_ukernel__scalar(size_t n, const float* x, float scale, int32_t zero_point,
+                                         uint8_t* y);
+/// uint8 -> f32 as ONNX DequantizeLinear: y[i] = (float)(x[i] - zero_point) * scale.
+void ep_qu8_f32_dequantize_ukernel__scalar(size_t n, const uint8_t* x, float scale,
+                                           int32_t zero_point, float* y);
+
+/// int8 convolution as an int8 Linear product with the output pixels as its batch: gathers one
+/// image's already quantized input channels (uint8, NCHW) into the pixel-major im2col matrix
+/// y[p * K + (c * k_h + i) * k_w + j] (K = in_c*k_h*k_w, ordered as ONNX weights' rows), padding
+/// with `pad` (the activation zero point: the quantized 0).
+void ep_qu8_im2col_ukernel__scalar(const ep_conv2d_geometry* g, const uint8_t* input, uint8_t pad,
+                                   uint8_t* y);
+/// Dequantizes a pixels x channels uint8 matrix into channels x pixels f32 (NCHW planes):
+/// y[c * pixels + p] = (float)(x[p * channels + c] - zero_point) * scale.
+void ep_qu8_f32_dequantize_transpose_ukernel__scalar(size_t pixels, size_t channels, const uint8_t* x,
+                                                     float scale, int32_t zero_point, float* y);
+
 // END qs8-linear
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,9 @@
 public enum EPMFormat {
     public static let magic: [UInt8] = Array("EDGEPRUN".utf8)
     public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 3  // 1: csr tensor encoding; 2: ladder section; 3: level-weights section
+    public static let minorVersion: UInt16 = 4  // 1: csr tensor encoding; 2: ladder section; 3: level-weights section;
+    // 4: int8 post-training quantisation as node attributes ep_q_* (Int8LinearParams). A reader of an
+    // older minor loads such a file and runs those layers in f32 (the f32 weights are all there).
     public static let headerSize = 64
     public static let sectionEntrySize = 32
     public static let dataAlignment = 64

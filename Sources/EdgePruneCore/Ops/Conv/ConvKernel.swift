@@ -135,8 +135,18 @@ enum ConvOps {
             pad_top: is1D ? 0 : geo.padsBegin[0], pad_left: geo.padsBegin.last!,
             out_h: is1D ? 1 : geo.output[0], out_w: geo.output.last!)
         let y = try ctx.checked(TensorType(.float32, [n, m] + geo.output))
-        let stage = OutputStage(FusedActivation.read(ctx.node))
         let pixels = geo.output.reduce(1, *)
+        if let q = try Int8LinearParams.read(ctx.node) {
+            guard groups == 1 else { throw ctx.error("int8 quantisation supports group-1 convolutions only, got group \(groups)", .unsupported) }
+            let k = c * kernelShape.reduce(1, *)
+            let biasPointer = bias.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) }
+            let (choice, relu) = try Int8LinearOps.choose(ctx, params: q, batch: pixels, rows: m, cols: k, w: wc.pointer(as: Float.self),
+                                                          rs: k, cs: 1, bias: biasPointer)
+            let kernel = Int8ConvKernel(kernel: choice.kernel, packed: choice.packed, batch: n, inC: c, outC: m, geometry: g,
+                                        params: q, relu: relu, pool: ctx.pool, why: choice.why)
+            return .kernel(kernel, [y], name: kernel.description, scratch: kernel.scratchBytes, macs: n * m * pixels * k)
+        }
+        let stage = OutputStage(FusedActivation.read(ctx.node))
         if PixelMajorPointwiseKernel.applies(groups: groups, pointwise: ConvKernel.isPointwise(g), pixels: pixels, outC: m) {
             let kernel = PixelMajorPointwiseKernel(batch: n, inC: c, outC: m, pixels: pixels, weights: wc, bias: bias,
                                                    stage: stage, pool: ctx.pool)

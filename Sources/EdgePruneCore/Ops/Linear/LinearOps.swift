@@ -34,6 +34,18 @@ enum LinearOps {
                 addC = (BroadcastPlan(a: [m, n], b: c.shape, out: [m, n]), beta)
             }
         }
+        if let q = try Int8LinearParams.read(ctx.node) {
+            let bc = try Int8LinearOps.requireConstantWeight(ctx)
+            guard !transA, biasM == nil, addC == nil else {
+                throw ctx.error("int8 quantisation needs transA = 0 and C absent or a constant bias along N", .unsupported)
+            }
+            let scaled = alpha == 1 ? nil : bc.floats.map { $0 * alpha }
+            return try (scaled ?? []).withUnsafeBufferPointer { copy in
+                try Int8LinearOps.prepare(ctx, params: q, batch: m, rows: n, cols: k,
+                                          w: scaled == nil ? UnsafePointer(bc.pointer(as: Float.self)) : copy.baseAddress!,
+                                          rs: cs, cs: rs, bias: biasN.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) }, y: y)
+            }
+        }
         let stage = OutputStage(FusedActivation.read(ctx.node))
         if let bc = ctx.constant(1), !transA, biasM == nil, addC == nil {
             let scaled = alpha == 1 ? nil : bc.floats.map { $0 * alpha }  // the weight itself when alpha is 1
@@ -75,10 +87,19 @@ enum LinearOps {
         let y = try ctx.checked(TensorType(.float32, outShape))
         let stage = OutputStage(FusedActivation.read(ctx.node))
         let batchCount = batch.reduce(1, *)
+        let int8 = try Int8LinearParams.read(ctx.node)
+        if int8 != nil && !(b.rank == 2 && batch == aBatch) {
+            throw ctx.error("int8 quantisation needs a constant 2-D weight B, got \(Shape.describe(b.shape))", .unsupported)
+        }
         if bBatch.reduce(1, *) == 1 && batch == aBatch {
             // One GEMM: the rows of every A batch entry times the single B.
             let rows = batchCount * m
             let bias = try matMulBias(ctx, n: n)
+            if let q = int8 {
+                let bc = try Int8LinearOps.requireConstantWeight(ctx)
+                return try Int8LinearOps.prepare(ctx, params: q, batch: rows, rows: n, cols: k, w: bc.pointer(as: Float.self),
+                                                 rs: 1, cs: n, bias: bias.map { UnsafePointer($0.raw.assumingMemoryBound(to: Float.self)) }, y: y)
+            }
             if let bc = ctx.constant(1), let op = formatLinear(ctx, batch: rows, rows: n, cols: k, w: bc.pointer(as: Float.self),
                                                                rs: 1, cs: n, bias: bias, stage: stage, y: y) {
                 return op
