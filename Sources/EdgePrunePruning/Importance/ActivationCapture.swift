@@ -16,16 +16,22 @@ public struct ChannelActivations: Sendable {
 /// planner keeps graph outputs through fusion, so the model computes exactly what it computes
 /// when deployed).
 public enum ActivationCapture {
-    public static func collect(_ graph: Graph, values: [String], data: CalibrationData, batch: Int = 64) throws -> [String: ChannelActivations] {
-        let wanted = Array(Set(values)).sorted()
-        guard !wanted.isEmpty else { return [:] }
+    /// `graph` without its ladder and with `values` added as graph outputs (the model input and
+    /// values that already are outputs are left as they are).
+    static func exposing(_ values: [String], of graph: Graph) -> Graph {
         var g = graph
         g.ladder = nil
         let inputName = graph.runtimeInputs.first?.name
-        for name in wanted where name != inputName && !g.outputs.contains(where: { $0.name == name }) {
+        for name in values where name != inputName && !g.outputs.contains(where: { $0.name == name }) {
             g.outputs.append(ValueInfo(name: name, dtype: .float32, dims: []))
         }
-        let session = try InferenceSession(graph: g)
+        return g
+    }
+
+    public static func collect(_ graph: Graph, values: [String], data: CalibrationData, batch: Int = 64) throws -> [String: ChannelActivations] {
+        let wanted = Array(Set(values)).sorted()
+        guard !wanted.isEmpty else { return [:] }
+        let session = try InferenceSession(graph: exposing(wanted, of: graph))
         let info = session.inputs[0]
         var sums: [String: (abs: [Double], zeros: [Int], perSample: [Float], positions: Int)] = [:]
         var start = 0

@@ -22,13 +22,7 @@ enum LayerActivations {
                         makeSession: (Graph) throws -> InferenceSession) throws -> [String: Matrix] {
         let wanted = Array(Set(values)).sorted()
         guard !wanted.isEmpty else { return [:] }
-        var g = graph
-        g.ladder = nil
-        let inputName = graph.runtimeInputs.first?.name
-        for name in wanted where name != inputName && !g.outputs.contains(where: { $0.name == name }) {
-            g.outputs.append(ValueInfo(name: name, dtype: .float32, dims: []))
-        }
-        let session = try makeSession(g)
+        let session = try makeSession(ActivationCapture.exposing(wanted, of: graph))
         let info = session.inputs[0]
         var collected: [String: (shape: [Int], values: [Float])] = [:]
         var start = 0
