@@ -20,8 +20,10 @@ struct FinetuneCommand: ParsableCommand {
             Per level, the parameters of the epoch with the best accuracy on held-out validation \
             data win; the starting model counts as epoch 0, so a level is only replaced by a better \
             one. The output is rewritten atomically each time a level improves, so a crash keeps \
-            the best so far. A NaN or diverging loss stops with an error and writes nothing for that \
-            level. The ladder's accuracy column of a fine-tuned level becomes its validation \
+            the best so far. A NaN or diverging loss stops that level's training: the level keeps its \
+            best epoch before the divergence, or stays as it was (and when no level improved the \
+            command fails and writes nothing). Re-run `quantize` after fine-tuning an int8 model: \
+            its activation ranges were calibrated on the old weights. The ladder's accuracy column of a fine-tuned level becomes its validation \
             accuracy measured by the runtime.
 
             Examples:
@@ -94,8 +96,10 @@ struct FinetuneCommand: ParsableCommand {
         var levels: [Level]
         var written: Bool
         struct Level: Encodable {
-            let level: Int, initialValidationAccuracy: Double, bestValidationAccuracy: Double, bestEpoch: Int
+            let level: Int, initialValidationAccuracy: Double?, bestValidationAccuracy: Double?, bestEpoch: Int
             let runtimeValidationAccuracy: Double?
+            /// Set when training diverged: the level kept its best epoch before that, if any.
+            let diverged: String?
             let epochs: [Epoch]
         }
         struct Epoch: Encodable { let epoch: Int, trainLoss: Double, validationAccuracy: Double }
@@ -107,6 +111,9 @@ struct FinetuneCommand: ParsableCommand {
                 throw EdgePruneError(.input, "unknown optimizer '\(optimizer)' (\(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             var model = try ModelLoader.load(options.model, limits: options.limits)
+            if model.nodes.contains(where: { $0.attributes.keys.contains { $0.hasPrefix("ep_q_") } }) {
+                CLI.warn("'\(options.model)' is int8-quantised: training runs in f32 and keeps the old activation ranges; run `edgeprune quantize` on the result again")
+            }
             let levels = try levelsToTrain(model)
             let (train, validation) = try loadData(model, classes: CalibrationData.classes(of: model))
             let settings = OptimizerSettings(kind: kind, learningRate: lr ?? (kind == .adam ? 1e-3 : 1e-2),
@@ -115,44 +122,67 @@ struct FinetuneCommand: ParsableCommand {
                                               patience: patience, seed: seed)
             try tuneOptions.validate()
             var report = Report(model: options.model, output: output, optimizer: kind.rawValue, epochs: epochs, levels: [], written: false)
+            var diverged: [String] = []
             for level in levels {
                 let (graph, trainable, masks) = try LevelTraining.problem(model, level: level)
                 let bar = StagedProgress(levels.count > 1 || level > 0 ? "level \(level)" : "")
                 let base = model
-                let result = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: validation,
+                var checkpoint: (graph: Graph, epoch: EpochReport)? = nil
+                let result: FineTuneResult?
+                do {
+                    result = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: validation,
                                                options: tuneOptions, progress: { event in
-                    switch event {
-                    case .batch(let e, let b, let n, _): bar.report("epoch \(e)/\(epochs)", b, n)
-                    case .epoch(let r):
-                        bar.finish()
-                        CLI.note(String(format: "level %d epoch %d/%d: loss %.4f, validation accuracy %.4f%@", level, r.epoch, epochs,
-                                        r.trainLoss, r.validationAccuracy, r.improved ? " (best so far, written)" : ""))
-                    }
-                }, improved: { trained, _ in
-                    // Checkpoint: the model with this level's best so far.
-                    try EPMWriter.write(try LevelTraining.store(trained, tensors: trainable, into: base, level: level), to: output)
-                    report.written = true
-                })
-                bar.finish()
+                        switch event {
+                        case .batch(let e, let b, let n, _): bar.report("epoch \(e)/\(epochs)", b, n)
+                        case .epoch(let r):
+                            bar.finish()
+                            CLI.note(String(format: "level %d epoch %d/%d: loss %.4f, validation accuracy %.4f%@", level, r.epoch, epochs,
+                                            r.trainLoss, r.validationAccuracy, r.improved ? " (best so far, written)" : ""))
+                        }
+                    }, improved: { trained, epoch in
+                        // Checkpoint: the model with this level's best so far.
+                        try EPMWriter.write(try LevelTraining.store(trained, tensors: trainable, into: base, level: level), to: output)
+                        checkpoint = (trained, epoch)
+                        report.written = true
+                    })
+                } catch where FineTuner.isDivergence(error) {
+                    // The level keeps its best epoch before the divergence (already written), or
+                    // stays as it was.
+                    bar.finish()
+                    let message = (error as? EdgePruneError)?.message ?? "\(error)"
+                    diverged.append("level \(level): \(message)")
+                    CLI.note("level \(level): \(message); " + (checkpoint.map { "kept its best epoch before that (epoch \($0.epoch.epoch))" } ?? "level kept as it was"))
+                    result = nil
+                }
+                let best = result.map { $0.bestEpoch > 0 ? $0.graph : nil } ?? checkpoint?.graph
                 var runtimeAccuracy: Double? = nil
-                if result.bestEpoch > 0 {
-                    model = try LevelTraining.store(result.graph, tensors: trainable, into: model, level: level)
+                if let best {
+                    model = try LevelTraining.store(best, tensors: trainable, into: model, level: level)
                     runtimeAccuracy = try FinetuneCommand.accuracy(model, level: level, validation, options: options)
                     if level > 0 { model.ladder!.levels[level].accuracy = runtimeAccuracy }
                     try EPMWriter.write(model, to: output)
-                    CLI.note(String(format: "level %d: validation accuracy %.4f -> %.4f (epoch %d; runtime %.4f)", level,
-                                    result.initialValidationAccuracy, result.bestValidationAccuracy, result.bestEpoch, runtimeAccuracy!))
-                } else {
-                    CLI.note(String(format: "level %d: no epoch beat the starting model's validation accuracy %.4f; level kept as it was",
-                                    level, result.initialValidationAccuracy))
                 }
-                report.levels.append(.init(level: level, initialValidationAccuracy: result.initialValidationAccuracy,
-                                           bestValidationAccuracy: result.bestValidationAccuracy, bestEpoch: result.bestEpoch,
-                                           runtimeValidationAccuracy: runtimeAccuracy,
-                                           epochs: result.epochs.map { .init(epoch: $0.epoch, trainLoss: $0.trainLoss, validationAccuracy: $0.validationAccuracy) }))
+                if let result {
+                    if let runtimeAccuracy {
+                        CLI.note(String(format: "level %d: validation accuracy %.4f -> %.4f (epoch %d; runtime %.4f)", level,
+                                        result.initialValidationAccuracy, result.bestValidationAccuracy, result.bestEpoch, runtimeAccuracy))
+                    } else {
+                        CLI.note(String(format: "level %d: no epoch beat the starting model's validation accuracy %.4f; level kept as it was",
+                                        level, result.initialValidationAccuracy))
+                    }
+                    report.levels.append(.init(level: level, initialValidationAccuracy: result.initialValidationAccuracy,
+                                               bestValidationAccuracy: result.bestValidationAccuracy, bestEpoch: result.bestEpoch,
+                                               runtimeValidationAccuracy: runtimeAccuracy, diverged: nil,
+                                               epochs: result.epochs.map { .init(epoch: $0.epoch, trainLoss: $0.trainLoss, validationAccuracy: $0.validationAccuracy) }))
+                } else {
+                    report.levels.append(.init(level: level, initialValidationAccuracy: nil,
+                                               bestValidationAccuracy: checkpoint?.epoch.validationAccuracy, bestEpoch: checkpoint?.epoch.epoch ?? 0,
+                                               runtimeValidationAccuracy: runtimeAccuracy, diverged: diverged.last, epochs: []))
+                }
             }
             guard report.written else {
-                throw EdgePruneError(.input, "no level improved on the validation data; nothing written (the model is unchanged)")
+                let why = diverged.isEmpty ? "" : " (\(diverged.joined(separator: "; ")))"
+                throw EdgePruneError(.input, "no level improved on the validation data\(why); nothing written (the model is unchanged)")
             }
             if json { try CLI.printJSON(report) } else { print("wrote \(output)") }
         }

@@ -59,6 +59,21 @@ enum OpBuilder {
         }
     }
 
+    /// The activation the planner fused into a Conv/Gemm/MatMul of an .epm (`ep_activation`), as
+    /// its own training op; nil when there is none.
+    static func fusedActivation(_ node: Node) throws -> TrainOp? {
+        guard node.attributes[FusedActivation.key] != nil else { return nil }
+        switch FusedActivation.read(node) {
+        case .relu?: return .relu
+        case .clip(let lo, let hi)?: return .clip(min: Double(lo), max: Double(hi))
+        case .leakyRelu(let a)?: return .leakyRelu(alpha: Double(a))
+        case .sigmoid?: return .sigmoid
+        case .tanh?: return .tanh
+        default:
+            throw EdgePruneError(.unsupported, "training cannot handle \(node.label): no backward pass for its fused activation '\(node.string(FusedActivation.key) ?? "?")'")
+        }
+    }
+
     static func convSpatial(_ node: Node, graph: Graph) throws -> Int {
         let rank = node.ints("kernel_shape")?.count ?? graph.initializers[node.inputs[1]].map { $0.rank - 2 } ?? 0
         guard rank == 1 || rank == 2 else {

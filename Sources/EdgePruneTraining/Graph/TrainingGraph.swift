@@ -53,10 +53,11 @@ public struct TrainingGraph<T: TrainScalar> {
         }
         var nodes = graph.nodes
         var logits = output
-        if let last = nodes.last, last.outputs.first == output, ["Softmax", "LogSoftmax"].contains(last.opType),
-           TrainingGraph.classAxis(last, opset: graph.opset, graph: graph) {
-            logits = last.inputs[0]
-            nodes.removeLast()
+        if let i = nodes.lastIndex(where: { $0.outputs.first == output }), ["Softmax", "LogSoftmax"].contains(nodes[i].opType),
+           TrainingGraph.classAxis(nodes[i], opset: graph.opset, graph: graph),
+           !nodes.contains(where: { $0.inputs.contains(output) }) {
+            logits = nodes[i].inputs[0]
+            nodes.remove(at: i)
         }
         logitsName = logits
         var requires = Set(parameterNames)
@@ -69,15 +70,30 @@ public struct TrainingGraph<T: TrainScalar> {
                 if t.dtype == .float32 { constants[node.outputs[0]] = TrainTensor(shape: t.shape, data: t.floats.map { T($0) }) }
                 continue
             }
-            let (op, dataInputs) = try OpBuilder.make(node, graph: graph)
-            let sources: [Source] = dataInputs.map { name in
-                if let i = index[name] { return .parameter(i) }
-                if constants[name] != nil { return .constant(name) }
-                return .value(name)
+            // The planner's fused forms in .epm files become separate steps again: a MatMul's
+            // third input (its bias) an Add, `ep_activation` the activation.
+            var (op, dataInputs) = try OpBuilder.make(node, graph: graph)
+            var stages: [(TrainOp, [String])] = []
+            if node.opType == "MatMul", dataInputs.count == 3 {
+                stages.append((.add, ["", dataInputs[2]]))
+                dataInputs.removeLast()
             }
-            let needs = dataInputs.map { requires.contains($0) }
-            if needs.contains(true) { requires.insert(node.outputs[0]) }
-            steps.append(Step(op: op, label: node.label, inputs: sources, output: node.outputs[0], needs: needs))
+            if let activation = try OpBuilder.fusedActivation(node) { stages.append((activation, [""])) }
+            stages.insert((op, dataInputs), at: 0)
+            var previous = ""
+            for (k, (stageOp, stageInputs)) in stages.enumerated() {
+                let inputs = stageInputs.map { $0.isEmpty ? previous : $0 }
+                let out = k == stages.count - 1 ? node.outputs[0] : "\(node.outputs[0])#stage\(k)"
+                let sources: [Source] = inputs.map { name in
+                    if let i = index[name] { return .parameter(i) }
+                    if constants[name] != nil { return .constant(name) }
+                    return .value(name)
+                }
+                let needs = inputs.map { requires.contains($0) }
+                if needs.contains(true) { requires.insert(out) }
+                steps.append(Step(op: stageOp, label: node.label, inputs: sources, output: out, needs: needs))
+                previous = out
+            }
         }
         guard steps.contains(where: { $0.output == logits }) else {
             throw EdgePruneError(.unsupported, "the model's output '\(logits)' is not computed by an op training supports")
@@ -100,6 +116,12 @@ public struct TrainingGraph<T: TrainScalar> {
             if let v = values[name] { return v }
             throw EdgePruneError(.unsupported, "training needs value '\(name)', which no supported op computes")
         }
+    }
+
+    /// Classes of the logits (elements per sample), from one forward pass of `sample`.
+    public func classCount(_ sample: TrainTensor<T>) throws -> Int {
+        let logits = try forward(sample).logits
+        return logits.count / max(sample.shape.first ?? 1, 1)
     }
 
     /// Runs the model on a batch; returns the logits and every activation (for backward).

@@ -8,7 +8,7 @@ struct ConvAttributes {
     var autoPad: String       // NOTSET, VALID, SAME_UPPER, SAME_LOWER
 
     /// Output size and leading pad of one spatial axis.
-    func axis(_ i: Int, input: Int, kernel: Int) -> (out: Int, padBegin: Int) {
+    func axis(_ i: Int, input: Int, kernel: Int) -> (out: Int, padBegin: Int, padEnd: Int) {
         windowAxis(input: input, kernel: kernel, stride: strides[i], dilation: dilations[i], padBegin: pads[i],
                    padEnd: pads[i + 2], autoPad: autoPad, ceilMode: false)
     }
@@ -17,19 +17,20 @@ struct ConvAttributes {
 /// Output size and leading pad of one spatial axis of a sliding window (Conv and pools), by the
 /// ONNX rules; with ceil_mode the last window must start inside the input or its leading pad.
 func windowAxis(input: Int, kernel: Int, stride s: Int, dilation: Int, padBegin: Int, padEnd: Int, autoPad: String,
-                ceilMode: Bool) -> (out: Int, padBegin: Int) {
+                ceilMode: Bool) -> (out: Int, padBegin: Int, padEnd: Int) {
     let ek = (kernel - 1) * dilation + 1
     switch autoPad {
-    case "VALID": return ((input - ek) / s + 1, 0)
+    case "VALID": return ((input - ek) / s + 1, 0, 0)
     case "SAME_UPPER", "SAME_LOWER":
         let out = (input + s - 1) / s
         let total = max((out - 1) * s + ek - input, 0)
-        return (out, autoPad == "SAME_UPPER" ? total / 2 : total - total / 2)
+        let head = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        return (out, head, total - head)
     default:
         let span = input + padBegin + padEnd - ek
         var out = (ceilMode ? (span + s - 1) / s : span / s) + 1
         if ceilMode, (out - 1) * s >= input + padBegin { out -= 1 }
-        return (out, padBegin)
+        return (out, padBegin, padEnd)
     }
 }
 

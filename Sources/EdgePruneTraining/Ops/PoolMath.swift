@@ -9,7 +9,7 @@ struct PoolAttributes {
     var autoPad: String
 
     /// Output size and leading pad of one axis.
-    func axis(_ i: Int, input: Int) -> (out: Int, padBegin: Int) {
+    func axis(_ i: Int, input: Int) -> (out: Int, padBegin: Int, padEnd: Int) {
         windowAxis(input: input, kernel: kernel[i], stride: strides[i], dilation: dilations[i], padBegin: pads[i],
                    padEnd: pads[i + 2], autoPad: autoPad, ceilMode: ceilMode)
     }
@@ -17,14 +17,15 @@ struct PoolAttributes {
 
 /// Pools over NCHW (or NCL) tensors.
 enum PoolMath {
-    struct Geometry { let planes, h, w, oh, ow, padH, padW: Int; let a: PoolAttributes }
+    struct Geometry { let planes, h, w, oh, ow, padH, padW, padEndH, padEndW: Int; let a: PoolAttributes }
 
     static func geometry<T: TrainScalar>(_ x: TrainTensor<T>, _ a: PoolAttributes) throws -> Geometry {
         guard x.rank == a.spatial + 2 else { throw trainError("pool of \(a.spatial)-D over input \(x.shape)") }
         let h = a.spatial == 2 ? x.shape[2] : 1, w = x.shape[x.rank - 1]
         let vh = a.axis(0, input: h), vw = a.axis(1, input: w)
         guard vh.out > 0, vw.out > 0 else { throw trainError("pool output of input \(x.shape) is empty") }
-        return Geometry(planes: x.shape[0] * x.shape[1], h: h, w: w, oh: vh.out, ow: vw.out, padH: vh.padBegin, padW: vw.padBegin, a: a)
+        return Geometry(planes: x.shape[0] * x.shape[1], h: h, w: w, oh: vh.out, ow: vw.out, padH: vh.padBegin, padW: vw.padBegin,
+                        padEndH: vh.padEnd, padEndW: vw.padEnd, a: a)
     }
 
     static func outShape<T: TrainScalar>(_ x: TrainTensor<T>, _ g: Geometry) -> [Int] {
@@ -39,8 +40,8 @@ enum PoolMath {
             for kx in 0..<g.a.kernel[1] {
                 let ix = ox * g.a.strides[1] - g.padW + kx * g.a.dilations[1]
                 let inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
-                // Taps past the explicit end pad (ceil_mode) are not counted as padding.
-                if inside { body(iy * g.w + ix) } else if iy < g.h + g.a.pads[2] && ix < g.w + g.a.pads[3] { body(nil) }
+                // Taps past the end pad (ceil_mode) are not counted as padding.
+                if inside { body(iy * g.w + ix) } else if iy < g.h + g.padEndH && ix < g.w + g.padEndW { body(nil) }
             }
         }
     }

@@ -12,6 +12,7 @@ public struct TrainingGradients: GradientSource {
         guard let labels = data.labels else { throw EdgePruneError(.input, "method '\(method.rawValue)' needs labels for the calibration data (--labels)") }
         let set = LabelledData(inputs: TrainTensor(shape: data.inputs.shape, data: data.inputs.floats), labels: labels)
         let model = try TrainingGraph<Float>(graph, trainable: Set(weights))
+        try set.checkLabels(classes: try model.classCount(set.batch([0]).0), what: "calibration data")
         let w = model.parameters
         // taylor: mean over batches of |w · g_batch|; snip: |w · mean g| over all the data.
         var absProducts = w.map { [Double](repeating: 0, count: $0.count) }

@@ -89,6 +89,9 @@ public enum FineTuner {
         for (i, m) in maskList.enumerated() {
             if let m { for j in 0..<m.count where !m[j] { model.parameters[i].data[j] = 0 } }
         }
+        let classes = try model.classCount(train.batch([0]).0)
+        try train.checkLabels(classes: classes, what: "training data")
+        try validation.checkLabels(classes: classes, what: "validation data")
         let initialLoss = try meanLoss(model, train, batchSize: 256)
         guard initialLoss.isFinite else { throw EdgePruneError(.input, "the loss of the starting model is \(initialLoss) on the training data; nothing trained, the model is unchanged") }
         let initialAccuracy = try accuracy(model, validation)
@@ -109,7 +112,7 @@ public enum FineTuner {
                 let (logits, values) = try model.forward(x)
                 let (loss, dLogits) = CrossEntropy.loss(logits: logits, labels: labels[...])
                 guard loss.isFinite else {
-                    throw EdgePruneError(.input, "training diverged: the loss became \(loss) at epoch \(epoch), batch \(b + 1); stopped, nothing written (try a lower --lr)")
+                    throw EdgePruneError(.input, "\(divergedPrefix): the loss became \(loss) at epoch \(epoch), batch \(b + 1); stopped, nothing written (try a lower --lr)")
                 }
                 let grads = try model.backward(values: values, logitsGradient: dLogits)
                 let lr = options.cosine ? options.optimizer.learningRate * 0.5 * (1 + cosine(Double(step) / totalSteps)) : options.optimizer.learningRate
@@ -122,7 +125,7 @@ public enum FineTuner {
             if stopped { break }
             let epochLoss = lossSum / Double(train.samples)
             if !epochLoss.isFinite || (epochLoss > initialLoss * options.divergenceFactor && epochLoss > initialLoss + 1) {
-                throw EdgePruneError(.input, "training diverged: mean loss \(short(epochLoss)) at epoch \(epoch) against \(short(initialLoss)) before training; stopped, nothing written (try a lower --lr)")
+                throw EdgePruneError(.input, "\(divergedPrefix): mean loss \(short(epochLoss)) at epoch \(epoch) against \(short(initialLoss)) before training; stopped, nothing written (try a lower --lr)")
             }
             let acc = try accuracy(model, validation)
             let better = acc > best.accuracy
@@ -142,6 +145,13 @@ public enum FineTuner {
                                     bestValidationAccuracy: best.accuracy, bestEpoch: best.epoch, epochs: reports, initialLoss: initialLoss)
         result.stoppedEarly = stopped
         return result
+    }
+
+    /// How a divergence error starts (callers that keep an earlier checkpoint tell it apart).
+    public static let divergedPrefix = "training diverged"
+
+    public static func isDivergence(_ error: Error) -> Bool {
+        (error as? EdgePruneError)?.message.hasPrefix(divergedPrefix) == true
     }
 
     /// A loss with 4 significant digits, for messages.

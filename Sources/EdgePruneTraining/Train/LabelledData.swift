@@ -31,6 +31,13 @@ public struct LabelledData: Sendable {
         self.labels = labels
     }
 
+    /// Throws when a label is outside 0..<classes (the model's logits per sample).
+    public func checkLabels(classes: Int, what: String) throws {
+        if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw EdgePruneError(.input, "\(what): label \(labels[bad]) at index \(bad) is outside the model's \(classes) classes (0...\(classes - 1))")
+        }
+    }
+
     /// The samples at `indices`, as one batch.
     func batch(_ indices: ArraySlice<Int>) -> (TrainTensor<Float>, [Int]) {
         let size = sampleSize

@@ -50,6 +50,48 @@ final class TrainingGraphTests: XCTestCase {
         }
     }
 
+    /// Models as `convert` writes them (.epm): BatchNorm folded, activations fused into Conv/Gemm
+    /// (`ep_activation`), biases into MatMul. Training splits the fused forms again.
+    func testFusedFormsTrainLikeTheRuntimeRunsThem() throws {
+        for (name, kind) in [("digits_cnn", "cnn"), ("digits_mlp", "mlp")] {
+            let fused = try InferenceSession(graph: try TrainingTestKit.model(name)).graph
+            XCTAssertTrue(fused.nodes.contains { $0.attributes[FusedActivation.key] != nil }, "\(name) has fused activations")
+            let data = try TrainingTestKit.data(kind, limit: 16)
+            let model = try TrainingGraph<Float>(fused, trainable: LevelTraining.trainableTensors(fused))
+            let session = try InferenceSession(graph: fused)
+            let reference = try session.run([session.inputs[0].name: Tensor(data.inputs.data, shape: data.inputs.shape)])[fused.outputs[0].name]!.floats
+            let worst = zip(try model.forward(data.inputs).logits.data, reference).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-4, "\(name): largest logit difference \(worst)")
+        }
+        // A MatMul with its bias fused as a third input, then Relu fused: same as MatMul + Add + Relu.
+        var g = Graph(name: "mm", opset: 13)
+        g.inputs = [ValueInfo(name: "x", dtype: .float32, dims: [.symbolic("N"), .fixed(3)])]
+        g.outputs = [ValueInfo(name: "y", dtype: .float32, dims: [.symbolic("N"), .fixed(2)])]
+        g.initializers = ["w": Tensor([1, -2, 0.5, 1, -1, 2], shape: [3, 2]), "b": Tensor([0.25, -4], shape: [2])]
+        var node = Node(name: "mm", opType: "MatMul", inputs: ["x", "w", "b"], outputs: ["y"])
+        FusedActivation.write(.relu, into: &node)
+        g.nodes = [node]
+        let m = try TrainingGraph<Double>(g, trainable: ["w", "b"])
+        let y = try m.forward(TrainTensor(shape: [1, 3], data: [1, 1, 1])).logits
+        XCTAssertEqual(y.data, [0.75, 0])  // [0.5 + 0.25, 2 - 4 -> relu 0]
+    }
+
+    /// AveragePool with SAME padding counts the trailing pad like the runtime does.
+    func testAveragePoolSamePaddingMatchesTheRuntime() throws {
+        var g = Graph(name: "pool", opset: 13)
+        g.inputs = [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(1), .fixed(5), .fixed(5)])]
+        g.outputs = [ValueInfo(name: "y", dtype: .float32, dims: [])]
+        g.nodes = [Node(name: "p", opType: "AveragePool", inputs: ["x"], outputs: ["y"],
+                        attributes: ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "auto_pad": .string("SAME_UPPER"),
+                                     "count_include_pad": .int(1)])]
+        let x = (0..<25).map { Float($0) }
+        let session = try InferenceSession(graph: g)
+        let reference = try session.run(["x": Tensor(x, shape: [1, 1, 5, 5])])["y"]!.floats
+        let op = try OpBuilder.make(g.nodes[0], graph: g).0
+        let ours = try op.forward([TrainTensor(shape: [1, 1, 5, 5], data: x)])
+        XCTAssertEqual(ours.data, reference)
+    }
+
     func testAnOpWithoutABackwardPassIsNamed() throws {
         var g = TrainingTestKit.tinyCNN()
         g.nodes[5] = Node(name: "weird", opType: "Erf", inputs: ["c2"], outputs: ["s2"])

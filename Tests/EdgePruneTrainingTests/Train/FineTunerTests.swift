@@ -92,6 +92,22 @@ final class FineTunerTests: XCTestCase {
         XCTAssertEqual(r.bestValidationAccuracy, full.bestValidationAccuracy, "the same first epoch (constant rate, same seed)")
     }
 
+    /// Labels are checked against the model's logits even when its output shape is not declared.
+    func testLabelsOutsideTheLogitsAreAnErrorNotACrash() throws {
+        var g = try TrainingTestKit.model("digits_mlp")
+        g.outputs[0].dims = []
+        let data = try TrainingTestKit.data("mlp", limit: 40)
+        let bad = LabelledData(inputs: data.inputs, labels: data.labels.enumerated().map { $0.offset == 7 ? 10 : $0.element })
+        XCTAssertThrowsError(try FineTuner.run(g, trainable: LevelTraining.trainableTensors(g), masks: [:], train: bad, validation: data,
+                                               options: FineTuneOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: 1e-3), epochs: 1))) {
+            XCTAssertTrue("\($0)".contains("label 10 at index 7 is outside the model's 10 classes"), "\($0)")
+        }
+        let calib = try CalibrationData(inputs: Tensor(bad.inputs.data, shape: bad.inputs.shape), labels: bad.labels, for: g)
+        XCTAssertThrowsError(try TrainingGradients().scores(.taylor, graph: g, weights: ["net.0.weight"], data: calib)) {
+            XCTAssertTrue("\($0)".contains("label 10 at index 7"), "\($0)")
+        }
+    }
+
     func testBadDataIsRejected() throws {
         let x = Tensor([1, 2, .nan, 4], shape: [2, 2])
         XCTAssertThrowsError(try LabelledData(inputs: x, labels: [0, 1], classes: 10)) { XCTAssertTrue("\($0)".contains("nan"), "\($0)") }
