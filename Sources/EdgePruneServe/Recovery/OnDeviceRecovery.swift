@@ -208,7 +208,9 @@ public final class OnDeviceRecovery: @unchecked Sendable {
         let repeatedSkip: Bool = lock.withLock {
             let repeated = last?.outcome == "skipped" && last?.reason == record.reason && outcome.kind == "skipped"
             training = false
-            lastRunEnd = clock()
+            // A skip before any training (no model, level 0) starts no cooldown: the run happens
+            // as soon as the reason goes away.
+            if consumed { lastRunEnd = clock() }
             last = record
             switch outcome {
             case .adopted: counts.adopted += 1; counts.runs += 1

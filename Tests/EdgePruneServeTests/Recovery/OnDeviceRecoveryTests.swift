@@ -160,6 +160,8 @@ final class OnDeviceRecoveryTests: XCTestCase {
         XCTAssertTrue(none.graphs.isEmpty)
         XCTAssertEqual(dense.status.runs, 0)
         XCTAssertEqual(dense.status.skipped, 1)
+        // ... and starts no cooldown: the run is due again at once (as soon as the level moves).
+        XCTAssertNil(dense.notDue(), dense.notDue() ?? "")
     }
 
     func testTheCooldownSpacesRuns() throws {
