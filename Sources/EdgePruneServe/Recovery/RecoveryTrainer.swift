@@ -65,8 +65,8 @@ public struct RecoveryFigures: Sendable, Equatable {
     public let seconds: Double
 }
 
-/// One recovery attempt, without threads or the daemon: split the labelled samples into train and
-/// a held-out slice (deterministic), fine-tune the given level of the model (its current weights,
+/// One recovery attempt, without threads or the daemon: split the labelled samples into train,
+/// a selection slice (best epoch) and a held-out slice (adoption), deterministically, fine-tune the given level of the model (its current weights,
 /// recovered ones included) with masked fine-tuning, and return the model with that level's new
 /// weights only when it is better on the held-out slice: FineTuner's best epoch beats the start,
 /// the inference runtime agrees (the candidate level's accuracy strictly above the running one's),
@@ -100,14 +100,19 @@ public enum RecoveryTrainer {
             return .failed("every labelled sample has label \(labels[0]); training on one class would only teach the model to say it")
         }
         do {
-            let (train, validation) = try data.split(holdOut: settings.validationFraction, seed: seed)
+            // Three disjoint slices: `validation` (recovery.validation_fraction) only judges the
+            // candidate against the running level, so the adoption test is not biased by the data
+            // that picked the best epoch; that data (`selection`, a fifth of the rest) comes out
+            // of the training share.
+            let (trainAll, validation) = try data.split(holdOut: settings.validationFraction, seed: seed)
+            let (train, selection) = try trainAll.split(holdOut: 0.2, seed: seed &+ 1)
             let (graph, trainable, masks) = try LevelTraining.problem(model, level: level)
             let options = FineTuneOptions(optimizer: OptimizerSettings(kind: settings.optimizer == .adam ? .adam : .sgd,
                                                                        learningRate: settings.effectiveLearningRate,
                                                                        momentum: settings.momentum, weightDecay: settings.weightDecay),
                                           epochs: settings.epochs, batchSize: settings.batchSize, seed: seed)
             var stopReason: String? = nil
-            let result = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: validation,
+            let result = try FineTuner.run(graph, trainable: trainable, masks: masks, train: train, validation: selection,
                                            options: options, shouldStop: {
                 if stopReason == nil { stopReason = shouldStop?() }
                 return stopReason != nil
@@ -128,8 +133,8 @@ public enum RecoveryTrainer {
             }
             let stopped = result.stoppedEarly ? " (training stopped early: \(stopReason ?? "asked to stop"))" : ""
             guard result.bestEpoch > 0 else {
-                return .rejected("no epoch beat the running level's held-out accuracy \(fraction(result.initialValidationAccuracy)) "
-                                 + "on \(validation.samples) samples\(stopped); discarded", figures(before))
+                return .rejected("no epoch beat the running level's accuracy \(fraction(result.initialValidationAccuracy)) "
+                                 + "on the \(selection.samples) samples that pick the best epoch\(stopped); discarded", figures(before))
             }
             let candidate = try LevelTraining.store(result.graph, tensors: trainable, into: model, level: level)
             let f = figures(try predictions(candidate, level: level, validation))
