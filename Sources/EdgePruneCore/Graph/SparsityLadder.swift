@@ -127,6 +127,14 @@ public struct SparsityLadder: Sendable, Equatable {
         return n
     }
 
+    /// The elements of `values` (a coded weight's, element order) that `level` keeps: the form
+    /// `levelWeights` stores.
+    public static func keptValues(_ values: [Float], codes: [UInt8], level: Int) -> [Float] {
+        var out: [Float] = []
+        for (c, v) in zip(codes, values) where kept(code: c, level: level) { out.append(v) }
+        return out
+    }
+
     /// The ladder cut to levels 0...top: codes above it become "never pruned", and its levels'
     /// recovered weights go.
     public func truncated(to top: Int) -> SparsityLadder {

@@ -107,10 +107,7 @@ public enum LayerReconstruction {
                                     damping: options.damping, anchor: options.anchor)
                 let w = graph.initializers[t.layer.weight]!
                 current.initializers[t.layer.weight] = Tensor(fit.weight, shape: w.shape)
-                var kept: [Float] = []
-                kept.reserveCapacity(ladder.keptCount(codes, level: level))
-                for e in 0..<codes.count where SparsityLadder.kept(code: codes[e], level: level) { kept.append(fit.weight[e]) }
-                weights[t.layer.weight] = kept
+                weights[t.layer.weight] = SparsityLadder.keptValues(fit.weight, codes: codes, level: level)
                 if let b = t.bias, let values = fit.bias {
                     current.initializers[b] = Tensor(values, shape: graph.initializers[b]!.shape)
                     weights[b] = values

@@ -68,7 +68,7 @@ public enum LevelTraining {
             guard let t = trained.initializers[name] else { continue }
             let values = t.floats
             if let codes = ladder.codes[name] {
-                entry[name] = zip(codes, values).compactMap { SparsityLadder.kept(code: $0, level: level) ? $1 : nil }
+                entry[name] = SparsityLadder.keptValues(values, codes: codes, level: level)
             } else {
                 entry[name] = values
             }
