@@ -54,7 +54,7 @@ public struct TrainingGraph<T: TrainScalar> {
         var nodes = graph.nodes
         var logits = output
         if let i = nodes.lastIndex(where: { $0.outputs.first == output }), ["Softmax", "LogSoftmax"].contains(nodes[i].opType),
-           TrainingGraph.classAxis(nodes[i], opset: graph.opset, graph: graph),
+           TrainingGraph.classAxis(nodes[i], opset: graph.opset),
            !nodes.contains(where: { $0.inputs.contains(output) }) {
             logits = nodes[i].inputs[0]
             nodes.remove(at: i)
@@ -72,7 +72,8 @@ public struct TrainingGraph<T: TrainScalar> {
             }
             // The planner's fused forms in .epm files become separate steps again: a MatMul's
             // third input (its bias) an Add, `ep_activation` the activation.
-            var (op, dataInputs) = try OpBuilder.make(node, graph: graph)
+            let (op, made) = try OpBuilder.make(node, graph: graph)
+            var dataInputs = made
             var stages: [(TrainOp, [String])] = []
             if node.opType == "MatMul", dataInputs.count == 3 {
                 stages.append((.add, ["", dataInputs[2]]))
@@ -103,7 +104,7 @@ public struct TrainingGraph<T: TrainScalar> {
     }
 
     /// Whether a final Softmax/LogSoftmax normalises over the class axis of a [batch, classes] output.
-    static func classAxis(_ node: Node, opset: Int, graph: Graph) -> Bool {
+    static func classAxis(_ node: Node, opset: Int) -> Bool {
         let axis = node.int("axis") ?? (opset < 13 ? 1 : -1)
         return axis == -1 || axis == 1
     }

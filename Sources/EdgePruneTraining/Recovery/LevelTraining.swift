@@ -4,8 +4,8 @@ import EdgePruneCore
 /// and how a trained level goes back into the model (as the level's recovered weights, so the
 /// ladder's other levels and level 0 are untouched and the masks stay nested).
 public enum LevelTraining {
-    /// Weight and bias initializers of Gemm, MatMul and Conv nodes, and the constant f32 addend of
-    /// an Add right after a MatMul (its bias).
+    /// Weight and bias initializers of Gemm, MatMul (a fused one's too) and Conv nodes, and the
+    /// constant f32 addend of an Add right after a MatMul (its bias).
     public static func trainableTensors(_ graph: Graph) -> Set<String> {
         var out = Set<String>()
         var producedByMatMul = Set<String>()
@@ -14,7 +14,8 @@ public enum LevelTraining {
             case "Gemm", "Conv":
                 for name in node.inputs.dropFirst().prefix(2) where isF32(name, graph) { out.insert(name) }
             case "MatMul":
-                if node.inputs.count > 1, isF32(node.inputs[1], graph) { out.insert(node.inputs[1]) }
+                // inputs[2]: the bias the planner fuses into a MatMul of an .epm.
+                for name in node.inputs.dropFirst().prefix(2) where isF32(name, graph) { out.insert(name) }
                 producedByMatMul.insert(node.outputs[0])
             case "Add" where node.inputs.contains(where: producedByMatMul.contains):
                 for name in node.inputs where isF32(name, graph) { out.insert(name) }

@@ -71,6 +71,7 @@ final class TrainingGraphTests: XCTestCase {
         var node = Node(name: "mm", opType: "MatMul", inputs: ["x", "w", "b"], outputs: ["y"])
         FusedActivation.write(.relu, into: &node)
         g.nodes = [node]
+        XCTAssertEqual(LevelTraining.trainableTensors(g), ["w", "b"], "a fused MatMul's bias trains")
         let m = try TrainingGraph<Double>(g, trainable: ["w", "b"])
         let y = try m.forward(TrainTensor(shape: [1, 3], data: [1, 1, 1])).logits
         XCTAssertEqual(y.data, [0.75, 0])  // [0.5 + 0.25, 2 - 4 -> relu 0]
