@@ -120,7 +120,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// Failed attempts since the last session (for the log line of the next one).
     private var failureStreak = 0
     private var state = RunState.idle
-    private var thread: NetworkThread?
+    private var thread: NativeThread?
 
     private enum RunState { case idle, running, stopping, stopped }
 
@@ -291,7 +291,7 @@ public final class MQTTClient: @unchecked Sendable {
             state = .running
         }
         do {
-            let t = try NetworkThread { [self] in self.run() }
+            let t = try NativeThread("the MQTT network thread") { [self] in self.run() }
             lock.withLock { thread = t }
         } catch {
             lock.withLock { state = .stopped }
@@ -304,7 +304,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// wait for the thread).
     public func stop() {
         // Only one caller takes the thread to join it.
-        let t = lock.withLock { () -> NetworkThread? in
+        let t = lock.withLock { () -> NativeThread? in
             if state == .idle { state = .stopped; return nil }
             if state == .running { state = .stopping }
             defer { thread = nil }

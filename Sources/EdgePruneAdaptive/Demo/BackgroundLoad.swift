@@ -16,7 +16,7 @@ public final class BackgroundLoad: @unchecked Sendable {
     /// machine's L2 share).
     public let bufferFloats: Int
     private let running = ManagedAtomic<Bool>(false)
-    private var tids: [pthread_t] = []
+    private var busy: [NativeThread] = []
     /// Whole passes over the buffers completed by the busy threads since creation.
     public var passes: Int { passCounter.load(ordering: .relaxed) }
     private let passCounter = ManagedAtomic<Int>(0)
@@ -37,27 +37,20 @@ public final class BackgroundLoad: @unchecked Sendable {
         guard !isRunning, threads > 0 else { return }
         running.store(true, ordering: .relaxed)
         for _ in 0..<threads {
-            var tid = pthread_t()
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let rc = pthread_create(&tid, nil, { arg in
-                let load = Unmanaged<BackgroundLoad>.fromOpaque(arg!).takeRetainedValue()
-                load.spin()
-                return nil
-            }, context)
-            guard rc == 0 else {
-                Unmanaged<BackgroundLoad>.fromOpaque(context).release()
+            do {
+                busy.append(try NativeThread("a background load thread") { [self] in spin() })
+            } catch {
                 stop()
-                throw EdgePruneError(.io, "background load: cannot start a thread: \(String(cString: strerror(rc)))")
+                throw error
             }
-            tids.append(tid)
         }
     }
 
     /// Stops and joins the busy threads.
     public func stop() {
         running.store(false, ordering: .relaxed)
-        for t in tids { pthread_join(t, nil) }
-        tids.removeAll()
+        for t in busy { t.join() }
+        busy.removeAll()
     }
 
     private func spin() {

@@ -150,7 +150,7 @@ final class ShadowWorker: @unchecked Sendable {
     private var processed = 0
     private var resultsDropped = 0
 
-    private var thread: pthread_t?
+    private var thread: NativeThread?
     private var joined = false
 
     init(session: InferenceSession, plan: ExecutionPlan, inputCount: Int, classes: Int, queueCapacity: Int, resultCapacity: Int) {
@@ -187,19 +187,12 @@ final class ShadowWorker: @unchecked Sendable {
     }
 
     func start() throws {
-        var tid = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&tid, nil, { arg in
-            let worker = Unmanaged<ShadowWorker>.fromOpaque(arg!).takeRetainedValue()
-            worker.loop()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<ShadowWorker>.fromOpaque(context).release()
+        do {
+            thread = try NativeThread("the shadow runner's thread") { [self] in loop() }
+        } catch {
             stopping.store(true, ordering: .releasing)
-            throw EdgePruneError(.io, "shadow runner: cannot start its thread: \(String(cString: strerror(rc)))")
+            throw error
         }
-        thread = tid
     }
 
     func submit(id: UInt64, level: Int, activeTop1 top1: Int, input: UnsafeBufferPointer<Float>) -> Bool {
@@ -295,7 +288,7 @@ final class ShadowWorker: @unchecked Sendable {
         guard shutdownClaimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         stopping.store(true, ordering: .releasing)
         wake.signal()
-        if let t = thread { pthread_join(t, nil) }
+        thread?.join()
         pthread_mutex_lock(lock)
         joined = true
         pthread_cond_broadcast(progressed)

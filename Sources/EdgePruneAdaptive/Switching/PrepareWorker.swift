@@ -13,7 +13,7 @@ final class PrepareWorker: @unchecked Sendable {
 
     private let lock = SwitchLock()
     private var jobs: [Job] = []
-    private var thread: pthread_t?
+    private var thread: NativeThread?
     private var stopping = false
 
     /// Queues a job; throws when the thread cannot be started (the job does not run).
@@ -21,18 +21,7 @@ final class PrepareWorker: @unchecked Sendable {
         try lock.withLock {
             guard !stopping else { throw EdgePruneError(.input, "the prepare worker is shut down") }
             if thread == nil {
-                var tid = pthread_t()
-                let context = Unmanaged.passRetained(self).toOpaque()
-                let rc = pthread_create(&tid, nil, { arg in
-                    let worker = Unmanaged<PrepareWorker>.fromOpaque(arg!).takeRetainedValue()
-                    worker.loop()
-                    return nil
-                }, context)
-                guard rc == 0 else {
-                    Unmanaged<PrepareWorker>.fromOpaque(context).release()
-                    throw EdgePruneError(.io, "cannot start the prepare thread: \(String(cString: strerror(rc)))")
-                }
-                thread = tid
+                thread = try NativeThread("the prepare thread") { [self] in loop() }
             }
             jobs.append(job)
             lock.broadcast()
@@ -53,17 +42,13 @@ final class PrepareWorker: @unchecked Sendable {
     /// Runs the queued jobs, then stops the thread. Safe to call more than once, and from a job
     /// (the thread is then detached instead of joined).
     func shutdown() {
-        let t: pthread_t? = lock.withLock {
+        let t: NativeThread? = lock.withLock {
             stopping = true
             lock.broadcast()
             defer { thread = nil }
             return thread
         }
         guard let t else { return }
-        if pthread_equal(t, pthread_self()) != 0 {
-            pthread_detach(t)
-        } else {
-            pthread_join(t, nil)
-        }
+        if t.isCurrent { t.detach() } else { t.join() }
     }
 }

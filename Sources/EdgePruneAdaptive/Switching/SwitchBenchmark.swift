@@ -107,7 +107,12 @@ public enum SwitchBenchmark {
         progress?("swaps under load")
         let loop = InferenceLoop(model: model, input: input, expected: references)
         let pausesBefore = model.stats.swapPausesObserved
-        let thread = try JoinableThread { loop.run() }
+        let thread = try NativeThread("the benchmark's inference thread") { loop.run() }
+        // Stopped and joined on every way out (a failed switch included).
+        defer {
+            loop.stop.set()
+            thread.join()
+        }
         var level = model.activeLevel
         for i in 0..<swaps {
             level = (level + 1 + (i % top)) % (top + 1)
@@ -129,7 +134,7 @@ public enum SwitchBenchmark {
             }
         }
         loop.stop.set()
-        thread.join()
+        thread.join()  // before reading the loop's results; the deferred join is then a no-op
 
         let stats = model.stats
         let pauses = model.recentSwapPauses().suffix(max(0, stats.swapPausesObserved - pausesBefore)).sorted()

@@ -224,32 +224,13 @@ enum ConfigDocument {
         }
     }
 
-    private final class ThreadContext: @unchecked Sendable {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
-    }
-
     /// Runs Yams (and `body` on its tree) on a thread with a known, large stack (reserved,
     /// touched only as deep as the document nests), so a deep document cannot overflow the
     /// caller's stack, whatever thread the caller is on.
     private static func onLargeStack<T>(_ text: String, _ body: @escaping (Yams.Node?) throws -> T) throws -> T {
         let job = ComposeJob(text, body)
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, parserStackBytes)
-        let context = Unmanaged.passRetained(ThreadContext { job.run() }).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, &attributes, { arg in
-            let context = Unmanaged<ThreadContext>.fromOpaque(arg!).takeRetainedValue()
-            context.run()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<ThreadContext>.fromOpaque(context).release()
-            throw EdgePruneError(.io, "config: cannot start the YAML reader thread: \(String(cString: strerror(rc)))")
-        }
-        pthread_join(tid, nil)
+        let thread = try NativeThread("the config YAML reader thread", stackBytes: parserStackBytes) { job.run() }
+        thread.join()
         guard let result = job.result else {
             throw EdgePruneError(.io, "config: the YAML reader thread ended without a result")
         }
