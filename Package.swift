@@ -80,7 +80,7 @@ let package = Package(
         // Fleet config over MQTT: device-shadow topics, signed versioned updates, reconnects.
         .target(
             name: "EdgePruneMQTT",
-            dependencies: ["EdgePruneDaemon", "CMosquitto", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["EdgePruneDaemon", "EdgePruneDevice", "CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EdgePruneMQTTTests", dependencies: ["EdgePruneMQTT", "EdgePruneDaemon", "DaemonTestSupport"]),
         // The HTTP control API (Hummingbird) and Prometheus metrics.
         .target(

@@ -53,7 +53,7 @@ public final class FleetConfigChannel: @unchecked Sendable {
     private let verifier: ConfigVerifier
     private let control: any DaemonControl
     private let logger: Logger
-    private let lock = MQTTLock()
+    private let lock = ConditionLock()
     /// Desired configs are verified, applied and reported here, one at a time in arrival order,
     /// not on the network thread: applying can take a while (the daemon persists with fsync and
     /// waits for its inference thread), and the network thread must keep up keepalives.

@@ -6,6 +6,7 @@ import Darwin
 #endif
 import CMosquitto
 import EdgePruneCore
+import EdgePruneDevice
 import Logging
 
 /// One MQTT message, received or to publish.
@@ -101,7 +102,7 @@ public final class MQTTClient: @unchecked Sendable {
     private static let libraryReady: Int32 = mosquitto_lib_init()
 
     private var mosq: OpaquePointer?
-    private let lock = MQTTLock()
+    private let lock = ConditionLock()
     private let backoff: ReconnectBackoff
     private var endpoint: String { "\(settings.host):\(settings.port)" }
 
@@ -307,10 +308,10 @@ public final class MQTTClient: @unchecked Sendable {
         let t = lock.withLock { () -> NativeThread? in
             if state == .idle { state = .stopped; return nil }
             if state == .running { state = .stopping }
+            lock.broadcast()  // wakes a reconnect back-off sleep
             defer { thread = nil }
             return thread
         }
-        lock.broadcast()
         if let mosq {
             _ = mosquitto_disconnect(mosq)  // wakes the network thread; harmless when not connected
         }
@@ -348,7 +349,7 @@ public final class MQTTClient: @unchecked Sendable {
             if isStopping { break }
 
             let (established, failure, detail, uptime) = lock.withLock { () -> (Bool, String?, String?, Double) in
-                (sessionEstablished, sessionFailure, sessionLibraryError, MonotonicClock.seconds() - sessionStart)
+                (sessionEstablished, sessionFailure, sessionLibraryError, DeviceClock.monotonicSeconds() - sessionStart)
             }
             if established {
                 if uptime >= Self.stableSessionSeconds { attempt = 0 }
@@ -384,7 +385,7 @@ public final class MQTTClient: @unchecked Sendable {
         var disconnectSent = false
         while true {
             if isStopping {
-                let now = MonotonicClock.seconds()
+                let now = DeviceClock.monotonicSeconds()
                 if drainDeadline == nil { drainDeadline = now + Self.stopDrainSeconds }
                 if !disconnectSent {
                     disconnectSent = true
@@ -411,7 +412,7 @@ public final class MQTTClient: @unchecked Sendable {
         let (subs, handler, failures) = lock.withLock { () -> ([(filter: String, qos: Int32)], (@Sendable () -> Void)?, Int) in
             connected = true
             sessionEstablished = true
-            sessionStart = MonotonicClock.seconds()
+            sessionStart = DeviceClock.monotonicSeconds()
             queuedPublishes = 0
             stats_.connects += 1
             defer { failureStreak = 0 }

@@ -221,7 +221,7 @@ public final class AdaptiveRunner {
 
 /// Labels handed over from other threads, matched on the inference thread.
 final class FeedbackInbox: @unchecked Sendable {
-    private let lock = SwitchLock()
+    private let lock = ConditionLock()
     private var queue: [(id: UInt64, label: Int)] = []
     private var taken: [(id: UInt64, label: Int)] = []
     private let capacity: Int
@@ -251,7 +251,7 @@ final class FeedbackInbox: @unchecked Sendable {
 
 /// Results of switches carried out on the prepare thread.
 final class SwitchOutcomes: @unchecked Sendable {
-    private let lock = SwitchLock()
+    private let lock = ConditionLock()
     private var switches = 0, failures = 0
     func record(failed: Bool) { lock.withLock { if failed { failures += 1 } else { switches += 1 } } }
     var counts: (Int, Int) { lock.withLock { (switches, failures) } }

@@ -75,7 +75,7 @@ public final class AdaptiveModel: @unchecked Sendable {
     private let worker = PrepareWorker()
 
     /// Guards everything below up to `inferenceLock`.
-    private let lock = SwitchLock()
+    private let lock = ConditionLock()
     private var active: PreparedLevel
     private var cache: LevelPlanCache
     private var formats: [Int: [String: String]] = [:]
@@ -89,9 +89,9 @@ public final class AdaptiveModel: @unchecked Sendable {
     static let pauseRingSize = 4096
 
     /// Serialises builds (the worker and synchronous callers), so a level is measured once.
-    private let buildLock = SwitchLock()
+    private let buildLock = ConditionLock()
     /// Serialises inference callers: a plan's arena is used by one inference at a time.
-    private let inferenceLock = SwitchLock()
+    private let inferenceLock = ConditionLock()
     /// The level the last inference ran on (inference thread only, under inferenceLock).
     private var lastRun: PreparedLevel?
 

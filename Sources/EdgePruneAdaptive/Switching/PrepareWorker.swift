@@ -11,7 +11,7 @@ import EdgePruneCore
 final class PrepareWorker: @unchecked Sendable {
     typealias Job = @Sendable () -> Void
 
-    private let lock = SwitchLock()
+    private let lock = ConditionLock()
     private var jobs: [Job] = []
     private var thread: NativeThread?
     private var stopping = false

@@ -195,7 +195,7 @@ final class InferenceLoop: @unchecked Sendable {
     let input: [Tensor]
     let expected: [[UInt8]]
     let stop = SharedFlag()
-    private let lock = SwitchLock()
+    private let lock = ConditionLock()
     private var count = 0
     private var steady: [Double] = []
     private var firstAfterSwap: [Double] = []

@@ -4,15 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// A mutex with one condition variable (CLOCK_MONOTONIC where the platform allows it), for the
-/// MQTT client's state and its interruptible back-off sleep. Never held across a libmosquitto
-/// call: libmosquitto holds its own callback mutex while it runs our callbacks, so holding this
-/// lock while calling into the library could deadlock against a callback.
-final class MQTTLock: @unchecked Sendable {
+/// A pthread mutex with one condition variable (on CLOCK_MONOTONIC where the platform allows
+/// it, so timed waits are immune to wall-clock steps such as NTP at boot). Not recursive. For
+/// short critical sections on and around the inference path (level hand-over, the prepare queue,
+/// the MQTT client's state) where a Foundation lock would bring Foundation.
+public final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
@@ -30,49 +30,46 @@ final class MQTTLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    @inline(__always)
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
-    /// Wakes every waiter of `wait(seconds:until:)`.
-    func broadcast() {
-        pthread_mutex_lock(mutex)
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
-    }
+    /// Waits on the condition; call only inside `withLock`.
+    public func wait() { pthread_cond_wait(condition, mutex) }
 
-    /// Waits up to `seconds`, or until `done()` (checked under the lock) holds after a
-    /// `broadcast()`. Returns `done()`.
+    /// Wakes every waiter. Call it inside `withLock`, after changing what the waiters test.
+    public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Takes the lock and waits up to `seconds`, or until `done()` (checked under the lock) holds
+    /// after a `broadcast()`. Returns `done()`.
     @discardableResult
-    func wait(seconds: Double, until done: () -> Bool) -> Bool {
+    public func wait(seconds: Double, until done: () -> Bool) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        let deadline = MonotonicClock.seconds() + max(0, seconds)
+        let deadline = ConditionLock.monotonicSeconds() + max(0, seconds)
         while !done() {
-            let now = MonotonicClock.seconds()
+            let now = ConditionLock.monotonicSeconds()
             if now >= deadline { break }
             #if os(Linux)
-            var ts = MonotonicClock.deadlineSpec(at: deadline)
+            var ts = ConditionLock.deadline(at: deadline)
             #else
-            var ts = MonotonicClock.wallTimespec(after: deadline - now)
+            var ts = ConditionLock.wallTimespec(after: deadline - now)
             #endif
             pthread_cond_timedwait(condition, mutex, &ts)
         }
         return done()
     }
-}
 
-/// Seconds on the monotonic clock (immune to wall-clock steps, e.g. NTP at boot).
-enum MonotonicClock {
-    static func seconds() -> Double {
+    private static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    static func deadlineSpec(at seconds: Double) -> timespec {
+    private static func deadline(at seconds: Double) -> timespec {
         let whole = seconds.rounded(.down)
         var ts = timespec()
         ts.tv_sec = Int(whole)
@@ -81,12 +78,12 @@ enum MonotonicClock {
     }
 
     #if !os(Linux)
-    static func wallTimespec(after seconds: Double) -> timespec {
+    private static func wallTimespec(after seconds: Double) -> timespec {
         var now = timeval()
         gettimeofday(&now, nil)
         let t = Double(now.tv_sec) + Double(now.tv_usec) * 1e-6 + seconds
         let whole = t.rounded(.down)
-        var ts = timespec()
+        var ts = Darwin.timespec()
         ts.tv_sec = Int(whole)
         ts.tv_nsec = Int((t - whole) * 1e9)
         return ts
