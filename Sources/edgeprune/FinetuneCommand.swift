@@ -218,9 +218,6 @@ struct FinetuneCommand: ParsableCommand {
 
     /// Top-1 accuracy of a level on the validation data, run by the inference runtime.
     static func accuracy(_ model: Graph, level: Int, _ data: LabelledData, options: ModelOptions) throws -> Double {
-        let session = try InferenceSession(graph: try PrunedLevels.graph(model, level: level), limits: options.limits)
-        let x = Tensor(data.inputs.data, shape: data.inputs.shape)
-        let predictions = try Evaluator.predict(session, data: x, batch: 64)
-        return Double(zip(predictions, data.labels).filter { $0 == $1 }.count) / Double(data.samples)
+        LevelTraining.accuracy(try LevelTraining.runtimePredictions(model, level: level, data, limits: options.limits), data.labels)
     }
 }

@@ -172,15 +172,11 @@ public enum RecoveryTrainer {
         return c
     }
 
-    /// Top-1 predictions of `level` of `model` by the inference runtime.
     static func predictions(_ model: Graph, level: Int, _ data: LabelledData) throws -> [Int] {
-        let session = try InferenceSession(graph: try PrunedLevels.graph(model, level: level))
-        return try Evaluator.predict(session, data: Tensor(data.inputs.data, shape: data.inputs.shape), batch: 64)
+        try LevelTraining.runtimePredictions(model, level: level, data)
     }
 
-    static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
-        Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(max(truth.count, 1))
-    }
+    static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double { LevelTraining.accuracy(predicted, truth) }
 
     /// P(X >= wins) for X ~ Binomial(wins + losses, 1/2): the one-sided exact McNemar test that the
     /// candidate wins the discordant samples more often than chance. 1 when there are none.

@@ -1,4 +1,5 @@
 import EdgePruneCore
+import EdgePrunePruning
 
 /// Which tensors of a model train, the masks that keep a ladder level's pruned weights at zero,
 /// and how a trained level goes back into the model (as the level's recovered weights, so the
@@ -78,5 +79,18 @@ public enum LevelTraining {
         try ladder.validate(against: model)
         out.ladder = ladder
         return out
+    }
+
+    /// Top-1 predictions of `level` of `model` on `data`, run by the inference runtime (not the
+    /// training forward): how a recovered level is judged before it is kept.
+    public static func runtimePredictions(_ model: Graph, level: Int, _ data: LabelledData,
+                                          limits: PlanLimits = PlanLimits()) throws -> [Int] {
+        let session = try InferenceSession(graph: try PrunedLevels.graph(model, level: level), limits: limits)
+        return try Evaluator.predict(session, data: Tensor(data.inputs.data, shape: data.inputs.shape), batch: 64)
+    }
+
+    /// Share of `predicted` equal to `truth`.
+    public static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
+        Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(max(truth.count, 1))
     }
 }
