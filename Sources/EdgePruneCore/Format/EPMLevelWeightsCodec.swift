@@ -14,7 +14,7 @@ enum EPMLevelWeightsCodec {
             w.count(level)
             w.string(name)
             w.count(values.count)
-            values.withUnsafeBytes { w.raw($0.baseAddress!, $0.count) }
+            for v in values { w.f32(v) }  // (an empty list has no base address to copy from)
         }
         return w.bytes
     }

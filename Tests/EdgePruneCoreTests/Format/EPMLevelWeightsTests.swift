@@ -42,6 +42,16 @@ final class EPMLevelWeightsTests: XCTestCase {
         XCTAssertEqual(try EPMReader.load(plain).ladder?.levelWeights, [:])
     }
 
+    /// A level that keeps no element of a weight stores an empty list.
+    func testALevelKeepingNothingOfAWeightRoundTrips() throws {
+        var g = EPMLadderTests.laddered()
+        g.ladder!.codes["W"] = [Array(repeating: UInt8(2), count: 12)].flatMap { $0 }
+        g.ladder!.levelWeights = [2: ["W": [], "b": [1, 2, 3, 4]]]
+        let p = dir.appendingPathComponent("empty.epm").path
+        try EPMWriter.write(g, to: p)
+        XCTAssertEqual(try EPMReader.load(p).ladder, g.ladder)
+    }
+
     func testRecoveredWeightsThatDoNotFitAreRejectedAtLoad() throws {
         let cases: [(String, [Int: [String: [Float]]])] = [
             ("the level keeps 6", [2: ["W": [1, 2, 3]]]),
